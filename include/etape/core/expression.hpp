@@ -1,0 +1,119 @@
+// What an etape expression is: the concept every active type satisfies, the
+// passive constant leaf, and the writer that statements record through.
+// Layer: core (the vocabulary of var and of the expression nodes).
+//
+// An expression node E provides
+//   E::value_type         float, double or long double
+//   E::operand_count      number of active leaves, known at compile time
+//   e.value()             the value, computed once when the node was built
+//   e.record(w, m)        pushes (slot, m * d e / d leaf) for every leaf
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include <etape/core/config.hpp>
+
+namespace etape {
+
+template <class T>
+class tape;
+
+/// An active etape expression (a var or a node built from vars).
+template <class E>
+concept expression = requires {
+    typename std::remove_cvref_t<E>::value_type;
+    requires std::remove_cvref_t<E>::is_etape_expression;
+    { std::remove_cvref_t<E>::operand_count } -> std::convertible_to<std::size_t>;
+};
+
+/// A plain number that may stand next to an expression (it records nothing).
+template <class X>
+concept passive_number = std::is_arithmetic_v<std::remove_cvref_t<X>> && !std::same_as<std::remove_cvref_t<X>, bool>;
+
+/// Anything an etape function accepts: an expression or a plain number.
+template <class X>
+concept operand = expression<X> || passive_number<X>;
+
+namespace detail {
+
+template <class X>
+struct scalar_of {
+    using type = double; // integers act as double constants
+};
+template <std::floating_point X>
+struct scalar_of<X> {
+    using type = X;
+};
+template <expression X>
+struct scalar_of<X> {
+    using type = typename X::value_type;
+};
+
+} // namespace detail
+
+/// The floating-point type an operand computes in.
+template <class X>
+using scalar_t = typename detail::scalar_of<std::remove_cvref_t<X>>::type;
+
+/// Two operands that may meet in a binary operation: at least one active,
+/// and active ones of the same precision (mix precisions explicitly).
+template <class A, class B>
+concept operand_pair = operand<A> && operand<B> && (expression<A> || expression<B>) &&
+                       (!(expression<A> && expression<B>) || std::same_as<scalar_t<A>, scalar_t<B>>);
+
+/// The value of an operand, active or not.
+template <operand X>
+[[nodiscard]] constexpr scalar_t<X> value(const X& x) noexcept
+{
+    if constexpr (expression<X>)
+        return x.value();
+    else
+        return static_cast<scalar_t<X>>(x);
+}
+
+namespace detail {
+
+/// A passive number inside an expression: it has a value and no operand.
+template <class T>
+struct constant {
+    using value_type = T;
+    static constexpr bool is_etape_expression = false;
+    static constexpr std::size_t operand_count = 0;
+
+    T v;
+    [[nodiscard]] constexpr T value() const noexcept { return v; }
+    template <class Writer>
+    constexpr void record(Writer&, T) const noexcept
+    {
+    }
+};
+
+/// Turns an operand into an expression node of precision T.
+template <class T, class X>
+constexpr auto as_node(const X& x)
+{
+    if constexpr (expression<X>)
+        return x;
+    else
+        return constant<T>{static_cast<T>(x)};
+}
+
+/// Where a statement's operands go while it records: straight into the
+/// tape's operand arrays, reserved beforehand for operand_count entries.
+template <class T>
+struct operand_writer {
+    T* partial;
+    slot_index* slot;
+    const tape<T>* owner;
+
+    void push(slot_index s, T d) noexcept
+    {
+        *partial++ = d;
+        *slot++ = s;
+    }
+};
+
+} // namespace detail
+} // namespace etape

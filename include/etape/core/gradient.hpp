@@ -1,0 +1,181 @@
+// Front-ends of the reverse sweep: gradient of one output with respect to
+// chosen inputs, the functional forms over plain vectors, and jacobians.
+// Layer: core (built on tape, var and the active tape).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <etape/core/active_tape.hpp>
+#include <etape/core/errors.hpp>
+#include <etape/core/var.hpp>
+
+namespace etape {
+
+namespace detail {
+
+/// Throws tape_error unless `v` can be differentiated on `t`.
+template <class T>
+void require_recorded(const tape<T>& t, const var<T>& v)
+{
+    if (v.slot() >= t.size())
+        throw tape_error("etape: gradient asked of a var (slot " + std::to_string(v.slot()) +
+                         ") that is not on the active tape's recording (" + std::to_string(t.size()) + " slots)");
+    v.check_on(t);
+}
+
+/// Seeds y's adjoint with 1 and sweeps down to slot `bottom`.
+template <class T>
+void sweep_from(tape<T>& t, const var<T>& y, slot_index bottom)
+{
+    t.clear_adjoints();
+    if (!y.is_active())
+        return;
+    t.adjoint(y.slot()) = T(1);
+    t.sweep(y.slot() + 1, bottom);
+}
+
+template <class T>
+T adjoint_of(tape<T>& t, const var<T>& x)
+{
+    return x.is_active() ? t.adjoint(x.slot()) : T(0);
+}
+
+/// Rewinds the tape to where it was when the guard was made.
+template <class T>
+class rewind_guard {
+public:
+    explicit rewind_guard(tape<T>& t) : tape_(t), start_(t.position()) {}
+    rewind_guard(const rewind_guard&) = delete;
+    rewind_guard& operator=(const rewind_guard&) = delete;
+    ~rewind_guard() { tape_.rewind(start_); }
+
+private:
+    tape<T>& tape_;
+    tape_position start_;
+};
+
+template <class T>
+slot_index lowest_slot(std::span<const var<T>> xs)
+{
+    slot_index lowest = ~slot_index{0};
+    for (const auto& x : xs)
+        if (x.is_active() && x.slot() < lowest)
+            lowest = x.slot();
+    return lowest;
+}
+
+} // namespace detail
+
+/// d y / d x for each x, in the order given: `auto [dx, dy] = gradient(f, x, y)`.
+template <class T, class... X>
+    requires(std::same_as<X, var<T>> && ...)
+[[nodiscard]] std::array<T, sizeof...(X)> gradient(const var<T>& y, const X&... xs)
+{
+    tape<T>& t = active_tape<T>();
+    detail::require_recorded(t, y);
+    (detail::require_recorded(t, xs), ...);
+    const std::array<var<T>, sizeof...(X)> inputs{xs...};
+    detail::sweep_from(t, y, detail::lowest_slot<T>(inputs));
+    return {detail::adjoint_of(t, xs)...};
+}
+
+/// d y / d x_i for every x_i of `xs`.
+template <class T>
+[[nodiscard]] std::vector<T> gradient(const var<T>& y, std::span<const var<T>> xs)
+{
+    tape<T>& t = active_tape<T>();
+    detail::require_recorded(t, y);
+    for (const auto& x : xs)
+        detail::require_recorded(t, x);
+    detail::sweep_from(t, y, detail::lowest_slot(xs));
+    std::vector<T> result;
+    result.reserve(xs.size());
+    for (const auto& x : xs)
+        result.push_back(detail::adjoint_of(t, x));
+    return result;
+}
+
+template <class T>
+[[nodiscard]] std::vector<T> gradient(const var<T>& y, const std::vector<var<T>>& xs)
+{
+    return gradient(y, std::span<const var<T>>(xs));
+}
+
+/// Value and gradient of `f` at `x`: f is called once with the inputs as a
+/// std::span<const var<T>> and returns a var (or an expression). It records
+/// on the active tape, which is rewound afterwards.
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::pair<T, std::vector<T>> value_and_gradient(F&& f, std::span<const T> x)
+{
+    tape<T>& t = active_tape<T>();
+    const detail::rewind_guard<T> guard(t);
+    const std::vector<var<T>> inputs(x.begin(), x.end());
+    const var<T> y = f(std::span<const var<T>>(inputs));
+    return {y.value(), gradient(y, std::span<const var<T>>(inputs))};
+}
+
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::pair<T, std::vector<T>> value_and_gradient(F&& f, const std::vector<T>& x)
+{
+    return value_and_gradient(std::forward<F>(f), std::span<const T>(x));
+}
+
+/// Gradient of `f` at `x` (see value_and_gradient).
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::vector<T> gradient(F&& f, std::span<const T> x)
+{
+    return value_and_gradient(std::forward<F>(f), x).second;
+}
+
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::vector<T> gradient(F&& f, const std::vector<T>& x)
+{
+    return value_and_gradient(std::forward<F>(f), std::span<const T>(x)).second;
+}
+
+/// J[i][j] = d ys[i] / d xs[j]: one reverse sweep per output.
+template <class T>
+[[nodiscard]] std::vector<std::vector<T>> jacobian(std::span<const var<T>> ys, std::span<const var<T>> xs)
+{
+    std::vector<std::vector<T>> rows;
+    rows.reserve(ys.size());
+    for (const auto& y : ys)
+        rows.push_back(gradient(y, xs));
+    return rows;
+}
+
+template <class T>
+[[nodiscard]] std::vector<std::vector<T>> jacobian(const std::vector<var<T>>& ys, const std::vector<var<T>>& xs)
+{
+    return jacobian(std::span<const var<T>>(ys), std::span<const var<T>>(xs));
+}
+
+/// Jacobian of `f` at `x`; f returns a std::vector<var<T>>.
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::vector<std::vector<T>> jacobian(F&& f, std::span<const T> x)
+{
+    tape<T>& t = active_tape<T>();
+    const detail::rewind_guard<T> guard(t);
+    const std::vector<var<T>> inputs(x.begin(), x.end());
+    const std::vector<var<T>> outputs = f(std::span<const var<T>>(inputs));
+    return jacobian(std::span<const var<T>>(outputs), std::span<const var<T>>(inputs));
+}
+
+template <class F, class T>
+    requires std::invocable<F&, std::span<const var<T>>>
+[[nodiscard]] std::vector<std::vector<T>> jacobian(F&& f, const std::vector<T>& x)
+{
+    return jacobian(std::forward<F>(f), std::span<const T>(x));
+}
+
+} // namespace etape

@@ -1,0 +1,107 @@
+// The gradient checker: etape's gradient against central differences taken
+// in long double. Layer: core (used by the tests and offered to users who
+// write their own primitives).
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include <etape/core/gradient.hpp>
+
+namespace etape {
+
+struct gradient_check_options {
+    /// A component passes when |ad - fd| <= absolute + relative * max(|ad|, |fd|).
+    long double relative_tolerance = 0;
+    long double absolute_tolerance = 0;
+    /// Step of component i: step_scale * max(|x_i|, step_floor). The default
+    /// scale, cbrt(epsilon of long double) ~ 4.8e-7, balances truncation and
+    /// rounding error of central differences. A floor of 0 makes the step
+    /// purely relative, needed next to a kink at tiny |x_i|.
+    long double step_scale = std::cbrt(std::numeric_limits<long double>::epsilon());
+    long double step_floor = 1;
+
+    /// Tolerances that suit gradients computed in T.
+    template <class T>
+    [[nodiscard]] static gradient_check_options for_type() noexcept
+    {
+        gradient_check_options o;
+        if constexpr (std::same_as<T, float>) {
+            o.relative_tolerance = 2e-4L;
+            o.absolute_tolerance = 1e-6L;
+        } else {
+            o.relative_tolerance = 1e-8L;
+            o.absolute_tolerance = 1e-12L;
+        }
+        return o;
+    }
+};
+
+/// What a check found; `worst` names the component farthest from passing.
+template <class T>
+struct gradient_check_report {
+    bool passed = true;
+    std::size_t worst = 0;
+    std::vector<T> reverse;                  ///< etape's gradient
+    std::vector<long double> finite_difference;
+    long double worst_excess = 0;            ///< |ad - fd| / allowed, at `worst` (<= 1 passes)
+
+    explicit operator bool() const noexcept { return passed; }
+};
+
+/// Checks etape's gradient of `f` at `x` against central differences. `f` is
+/// generic: it is called with std::span<const var<T>> for the reverse pass
+/// and with std::span<const long double> for the differences.
+template <class F, class T>
+[[nodiscard]] gradient_check_report<T> check_gradient(F&& f, std::span<const T> x,
+                                                      const gradient_check_options& options =
+                                                          gradient_check_options::for_type<T>())
+{
+    gradient_check_report<T> report;
+    report.reverse = gradient(f, x);
+
+    std::vector<long double> point(x.begin(), x.end());
+    const auto evaluate = [&] { return static_cast<long double>(value(f(std::span<const long double>(point)))); };
+    report.finite_difference.resize(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const long double xi = point[i];
+        const long double h = options.step_scale * std::fmax(std::fabs(xi), options.step_floor);
+        point[i] = xi + h;
+        const long double up = evaluate();
+        point[i] = xi - h;
+        const long double down = evaluate();
+        point[i] = xi;
+        const long double fd = (up - down) / (2 * h);
+        report.finite_difference[i] = fd;
+
+        const long double ad = report.reverse[i];
+        long double excess = 0;
+        if (std::isfinite(ad) && std::isfinite(fd)) {
+            const long double allowed =
+                options.absolute_tolerance + options.relative_tolerance * std::fmax(std::fabs(ad), std::fabs(fd));
+            excess = std::fabs(ad - fd) / allowed;
+        } else if (!(std::isnan(ad) && std::isnan(fd)) && ad != fd) {
+            excess = std::numeric_limits<long double>::infinity();
+        }
+        if (i == 0 || excess > report.worst_excess) {
+            report.worst_excess = excess;
+            report.worst = i;
+        }
+    }
+    report.passed = report.worst_excess <= 1;
+    return report;
+}
+
+template <class F, class T>
+[[nodiscard]] gradient_check_report<T> check_gradient(F&& f, const std::vector<T>& x,
+                                                      const gradient_check_options& options =
+                                                          gradient_check_options::for_type<T>())
+{
+    return check_gradient(std::forward<F>(f), std::span<const T>(x), options);
+}
+
+} // namespace etape

@@ -1,0 +1,72 @@
+// A contiguous array of trivially copyable values that grows geometrically
+// and never shrinks, so a tape reuses its memory between recordings.
+// Layer: core (storage under the tape).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+namespace etape::detail {
+
+template <class U>
+class growing_array {
+    static_assert(std::is_trivially_copyable_v<U>, "tape storage holds trivially copyable values only");
+
+public:
+    [[nodiscard]] U* data() noexcept { return data_.get(); }
+    [[nodiscard]] const U* data() const noexcept { return data_.get(); }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    U& operator[](std::size_t i) noexcept { return data_[i]; }
+    const U& operator[](std::size_t i) const noexcept { return data_[i]; }
+
+    /// Makes room for `extra` more values; may throw std::bad_alloc, in which
+    /// case nothing changed. Returns where the next value goes.
+    U* reserve_more(std::size_t extra)
+    {
+        if (capacity_ - size_ < extra) [[unlikely]]
+            grow(size_ + extra);
+        return data_.get() + size_;
+    }
+
+    /// Appends `count` values already written at reserve_more()'s pointer.
+    void commit(std::size_t count) noexcept { size_ += count; }
+
+    void push_back(U value)
+    {
+        *reserve_more(1) = value;
+        ++size_;
+    }
+
+    /// Drops everything past `new_size`; keeps the memory.
+    void truncate(std::size_t new_size) noexcept { size_ = std::min(size_, new_size); }
+
+    /// Sets the size to `n`, zero-filling every value (used for adjoints).
+    void assign_zeros(std::size_t n)
+    {
+        reserve_more(n > size_ ? n - size_ : 0);
+        if (n > 0)
+            std::memset(static_cast<void*>(data_.get()), 0, n * sizeof(U));
+        size_ = n;
+    }
+
+private:
+    void grow(std::size_t needed)
+    {
+        const std::size_t target = std::max({needed, 2 * capacity_, std::size_t{1024}});
+        auto fresh = std::make_unique_for_overwrite<U[]>(target);
+        if (size_ > 0)
+            std::memcpy(static_cast<void*>(fresh.get()), data_.get(), size_ * sizeof(U));
+        data_ = std::move(fresh);
+        capacity_ = target;
+    }
+
+    std::unique_ptr<U[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+} // namespace etape::detail

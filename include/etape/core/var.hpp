@@ -1,0 +1,167 @@
+// The active scalar var<T>: a value and the slot that identifies it on the
+// thread's active tape. Layer: core (the leaf of every expression).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <etape/core/active_tape.hpp>
+#include <etape/core/errors.hpp>
+#include <etape/core/expression.hpp>
+
+namespace etape {
+
+namespace detail {
+
+/// What a checked build remembers of a var's recording.
+template <class T>
+struct recording_stamp {
+    const tape<T>* owner = nullptr; ///< null for a passive (default) var
+    std::uint32_t epoch = 0;
+};
+struct no_stamp {};
+
+template <class T>
+using stamp_for = std::conditional_t<checked_build, recording_stamp<T>, no_stamp>;
+
+} // namespace detail
+
+/// An active scalar. Copying a var shares its slot (values are immutable on
+/// the tape); assigning an expression records one statement and gives the var
+/// a fresh slot; constructing or assigning a plain number registers a new
+/// independent input. A default-constructed var is a passive zero.
+template <class T>
+class var {
+    static_assert(std::is_floating_point_v<T>, "etape::var<T> needs T = float, double or long double");
+
+public:
+    using value_type = T;
+    static constexpr bool is_etape_expression = true;
+    static constexpr std::size_t operand_count = 1;
+
+    /// A passive zero: it records nothing and its gradient is zero.
+    constexpr var() noexcept = default;
+
+    /// A new independent input on the active tape.
+    var(T v) : value_(v) { register_input(active_tape<T>()); } // NOLINT: implicit like a double
+
+    template <passive_number U>
+        requires(!std::same_as<U, T>)
+    var(U v) : var(static_cast<T>(v)) // NOLINT: var<double> x = 3 reads naturally
+    {
+    }
+
+    /// Records `e` as one statement.
+    template <expression E>
+        requires(!std::same_as<E, var> && std::same_as<typename E::value_type, T>)
+    var(const E& e) // NOLINT: y = x * x must read like double code
+    {
+        assign(e);
+    }
+
+    template <expression E>
+        requires(!std::same_as<E, var> && std::same_as<typename E::value_type, T>)
+    var& operator=(const E& e)
+    {
+        assign(e);
+        return *this;
+    }
+
+    /// Makes this var a new independent input with value `v`.
+    var& operator=(T v)
+    {
+        value_ = v;
+        register_input(active_tape<T>());
+        return *this;
+    }
+
+    template <operand X>
+    var& operator+=(const X& x)
+    {
+        return *this = *this + x;
+    }
+    template <operand X>
+    var& operator-=(const X& x)
+    {
+        return *this = *this - x;
+    }
+    template <operand X>
+    var& operator*=(const X& x)
+    {
+        return *this = *this * x;
+    }
+    template <operand X>
+    var& operator/=(const X& x)
+    {
+        return *this = *this / x;
+    }
+
+    [[nodiscard]] constexpr T value() const noexcept { return value_; }
+
+    /// Changes the value but keeps the slot: how an optimizer updates a
+    /// parameter between recordings without changing its identity.
+    void set_value(T v) noexcept { value_ = v; }
+
+    [[nodiscard]] constexpr slot_index slot() const noexcept { return slot_; }
+
+    /// False for a default-constructed (passive) var.
+    [[nodiscard]] constexpr bool is_active() const noexcept { return slot_ != 0; }
+
+    /// Throws tape_error unless this var belongs to the current recording of
+    /// `t` (checked build only; otherwise does nothing).
+    void check_on(const tape<T>& t) const
+    {
+        if constexpr (checked_build) {
+            if (slot_ == 0)
+                return;
+            if (stamp_.owner != &t)
+                throw tape_error("etape: var (slot " + std::to_string(slot_) +
+                                 ") belongs to another tape than the one it is used on (another thread's, or "
+                                 "an inactive scope's)");
+            if (!t.holds(slot_, stamp_.epoch))
+                throw tape_error("etape: var (slot " + std::to_string(slot_) +
+                                 ") is used after its recording was rewound or cleared");
+        }
+    }
+
+    /// Expression interface: this leaf's operand is its own slot.
+    template <class Writer>
+    void record(Writer& w, T multiplier) const
+    {
+        if constexpr (checked_build)
+            check_on(*w.owner);
+        w.push(slot_, multiplier);
+    }
+
+private:
+    template <class E>
+    void assign(const E& e)
+    {
+        tape<T>& t = active_tape<T>();
+        const T v = e.value();
+        slot_ = t.record_statement(E::operand_count, [&](T* partials, slot_index* slots) {
+            detail::operand_writer<T> w{partials, slots, &t};
+            e.record(w, T(1));
+        });
+        value_ = v;
+        stamp(t);
+    }
+
+    void register_input(tape<T>& t)
+    {
+        slot_ = t.new_input();
+        stamp(t);
+    }
+
+    void stamp([[maybe_unused]] const tape<T>& t) noexcept
+    {
+        if constexpr (checked_build)
+            stamp_ = {&t, t.epoch_of(slot_)};
+    }
+
+    T value_ = T(0);
+    slot_index slot_ = 0;
+    [[no_unique_address]] detail::stamp_for<T> stamp_{};
+};
+
+} // namespace etape

@@ -1,0 +1,45 @@
+// fmt formatters for var (formatted as its value, with the value's format
+// spec), tape_stats and gradient_check_report. Layer: io.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <etape/core/gradient_check.hpp>
+#include <etape/core/tape.hpp>
+#include <etape/core/var.hpp>
+
+template <class T>
+struct fmt::formatter<etape::var<T>> : fmt::formatter<T> {
+    template <class Context>
+    auto format(const etape::var<T>& v, Context& ctx) const
+    {
+        return fmt::formatter<T>::format(v.value(), ctx);
+    }
+};
+
+template <>
+struct fmt::formatter<etape::tape_stats> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class Context>
+    auto format(const etape::tape_stats& s, Context& ctx) const
+    {
+        return fmt::format_to(ctx.out(), "{} slots, {} statements, {} operands, {} nodes, {} bytes", s.slots,
+                              s.statements, s.operands, s.nodes, s.bytes);
+    }
+};
+
+template <class T>
+struct fmt::formatter<etape::gradient_check_report<T>> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class Context>
+    auto format(const etape::gradient_check_report<T>& r, Context& ctx) const
+    {
+        if (r.reverse.empty())
+            return fmt::format_to(ctx.out(), "gradient check {}: no inputs", r.passed ? "passed" : "failed");
+        return fmt::format_to(ctx.out(),
+                              "gradient check {}: worst component {} (reverse {:.17g}, finite difference {:.17g}, "
+                              "{:.3g} of the tolerance)",
+                              r.passed ? "passed" : "failed", r.worst, static_cast<double>(r.reverse[r.worst]),
+                              static_cast<double>(r.finite_difference[r.worst]), static_cast<double>(r.worst_excess));
+    }
+};

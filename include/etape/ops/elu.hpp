@@ -1,0 +1,157 @@
+// The ELU family: elu, selu, celu. Layer: ops.
+//
+// All three are  y = scale * (x > 0 ? x : alpha * expm1(input_scale * x)),
+// with the negative branch taken at x == 0 (PyTorch's convention), and
+//   dy/dx = y > 0 ? scale : input_scale * (y + alpha * scale)
+// read from the output, so the reverse pass evaluates no exponential. The
+// sign of y tells the branch only while alpha * scale and input_scale agree
+// in sign: ELU rejects alpha < 0, CELU rejects alpha == 0.
+//
+// Precision: far in the negative tail y + alpha*scale cancels; its absolute
+// error stays within about one ulp of alpha*scale, but the relative error
+// grows (in float the derivative reads 0 below x ~ -17, in double below
+// x ~ -37). Pass etape::from_input to take the derivative from x instead
+// (one more exp per element), when the tail matters.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <stdexcept>
+#include <string_view>
+
+#include <etape/core/number_text.hpp>
+#include <etape/core/unary_expr.hpp>
+
+namespace etape {
+
+/// Derivative policies of the ELU family.
+struct from_output_t {};
+struct from_input_t {};
+inline constexpr from_output_t from_output{};
+inline constexpr from_input_t from_input{};
+
+template <class S>
+concept elu_derivative_policy = std::same_as<S, from_output_t> || std::same_as<S, from_input_t>;
+
+namespace detail {
+
+/// The exponentials the ELU family calls; a test substitutes a counting one.
+struct libm_exponentials {
+    template <class T> static T expm1(T x) { return std::expm1(x); }
+    template <class T> static T exp(T x) { return std::exp(x); }
+};
+
+/// The shared formula of the family, with its three constants.
+template <class T, class Source, class Math>
+struct elu_formula {
+    T scale;
+    T alpha;
+    T input_scale;
+
+    [[nodiscard]] T primal(T x) const
+    {
+        return x > T(0) ? scale * x : scale * alpha * Math::expm1(input_scale * x);
+    }
+
+    [[nodiscard]] T partial(T x, T y) const
+    {
+        if constexpr (std::same_as<Source, from_output_t>)
+            return y > T(0) ? scale : input_scale * (y + alpha * scale); // y + alpha*scale = alpha*scale*exp(input_scale*x)
+        else
+            return x > T(0) ? scale : input_scale * scale * alpha * Math::exp(input_scale * x);
+    }
+};
+
+template <class Source>
+inline constexpr derivative_source source_of = std::same_as<Source, from_output_t> ? derivative_source::output
+                                                                                   : derivative_source::input;
+
+} // namespace detail
+
+/// ELU: x > 0 ? x : alpha (e^x - 1).
+template <std::floating_point T, elu_derivative_policy Source = from_output_t, class Math = detail::libm_exponentials>
+struct elu_op {
+    static constexpr derivative_source source = detail::source_of<Source>;
+    static constexpr std::string_view name = "elu";
+
+    explicit elu_op(T alpha = T(1)) : formula{T(1), alpha, T(1)}
+    {
+        if (std::same_as<Source, from_output_t> && !(alpha >= T(0)))
+            throw std::invalid_argument("etape::elu: alpha must be >= 0 for the derivative from the output, got " +
+                                        detail::number_text(alpha) + " (pass etape::from_input for alpha < 0)");
+    }
+
+    [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
+    [[nodiscard]] T primal(T x) const { return formula.primal(x); }
+    [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+
+    detail::elu_formula<T, Source, Math> formula;
+};
+
+/// SELU: scale * elu(x, alpha) with the self-normalising constants.
+template <std::floating_point T, elu_derivative_policy Source = from_output_t, class Math = detail::libm_exponentials>
+struct selu_op {
+    static constexpr derivative_source source = detail::source_of<Source>;
+    static constexpr std::string_view name = "selu";
+    static constexpr T scale = static_cast<T>(1.0507009873554804934193349852946L);
+    static constexpr T alpha = static_cast<T>(1.6732632423543772848170429916717L);
+
+    [[nodiscard]] T primal(T x) const { return formula.primal(x); }
+    [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+
+    detail::elu_formula<T, Source, Math> formula{scale, alpha, T(1)};
+};
+
+/// CELU: x > 0 ? x : alpha (e^(x/alpha) - 1); continuously differentiable.
+template <std::floating_point T, elu_derivative_policy Source = from_output_t, class Math = detail::libm_exponentials>
+struct celu_op {
+    static constexpr derivative_source source = detail::source_of<Source>;
+    static constexpr std::string_view name = "celu";
+
+    explicit celu_op(T alpha = T(1)) : formula{T(1), alpha, T(1) / alpha}
+    {
+        if (alpha == T(0) || std::isnan(alpha))
+            throw std::invalid_argument("etape::celu: alpha must be nonzero, got " + detail::number_text(alpha));
+    }
+
+    [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
+    [[nodiscard]] T primal(T x) const { return formula.primal(x); }
+    [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+
+    detail::elu_formula<T, Source, Math> formula;
+};
+
+template <operand X>
+[[nodiscard]] auto elu(const X& x, scalar_t<X> alpha = 1)
+{
+    return apply(elu_op<scalar_t<X>>(alpha), x);
+}
+template <operand X>
+[[nodiscard]] auto elu(const X& x, scalar_t<X> alpha, from_input_t)
+{
+    return apply(elu_op<scalar_t<X>, from_input_t>(alpha), x);
+}
+
+template <operand X>
+[[nodiscard]] auto selu(const X& x)
+{
+    return apply(selu_op<scalar_t<X>>{}, x);
+}
+template <operand X>
+[[nodiscard]] auto selu(const X& x, from_input_t)
+{
+    return apply(selu_op<scalar_t<X>, from_input_t>{}, x);
+}
+
+template <operand X>
+[[nodiscard]] auto celu(const X& x, scalar_t<X> alpha = 1)
+{
+    return apply(celu_op<scalar_t<X>>(alpha), x);
+}
+template <operand X>
+[[nodiscard]] auto celu(const X& x, scalar_t<X> alpha, from_input_t)
+{
+    return apply(celu_op<scalar_t<X>, from_input_t>(alpha), x);
+}
+
+} // namespace etape

@@ -1,0 +1,34 @@
+// Rectifiers: relu and leaky_relu. Layer: ops.
+// At x == 0 both take the negative side's slope (0 and `slope`), as PyTorch.
+#pragma once
+
+#include <concepts>
+#include <string_view>
+
+#include <etape/core/unary_expr.hpp>
+
+namespace etape {
+
+struct relu_op {
+    static constexpr derivative_source source = derivative_source::input;
+    static constexpr std::string_view name = "relu";
+    template <class T> static T primal(T x) { return x > T(0) ? x : T(0) * x; } // 0*x keeps NaN
+    template <class T> static T partial(T x, T) { return x > T(0) ? T(1) : T(0); }
+};
+
+template <std::floating_point T>
+struct leaky_relu_op {
+    static constexpr derivative_source source = derivative_source::input;
+    static constexpr std::string_view name = "leaky_relu";
+    T slope = T(0.01);
+    [[nodiscard]] T primal(T x) const { return x > T(0) ? x : slope * x; }
+    [[nodiscard]] T partial(T x, T) const { return x > T(0) ? T(1) : slope; }
+};
+
+template <operand X> [[nodiscard]] auto relu(const X& x) { return apply(relu_op{}, x); }
+template <operand X> [[nodiscard]] auto leaky_relu(const X& x, scalar_t<X> slope = scalar_t<X>(0.01))
+{
+    return apply(leaky_relu_op<scalar_t<X>>{slope}, x);
+}
+
+} // namespace etape
