@@ -18,10 +18,11 @@ struct gradient_check_options {
     /// A component passes when |ad - fd| <= absolute + relative * max(|ad|, |fd|).
     long double relative_tolerance = 0;
     long double absolute_tolerance = 0;
-    /// Step of component i: step_scale * max(|x_i|, step_floor). The default
-    /// scale, cbrt(epsilon of long double) ~ 4.8e-7, balances truncation and
-    /// rounding error of central differences. A floor of 0 makes the step
-    /// purely relative, needed next to a kink at tiny |x_i|.
+    /// Step of component i: step_scale * max(|x_i|, step_floor), or
+    /// step_scale where that is 0. The differences at h and h/2 are combined
+    /// (Richardson), so the truncation error is O(h^4) and the rounding error
+    /// about epsilon(long double) / h. A floor of 0 makes the step purely
+    /// relative, needed next to a kink at tiny |x_i|.
     long double step_scale = std::cbrt(std::numeric_limits<long double>::epsilon());
     long double step_floor = 1;
 
@@ -69,13 +70,19 @@ template <class F, class T>
     report.finite_difference.resize(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
         const long double xi = point[i];
-        const long double h = options.step_scale * std::fmax(std::fabs(xi), options.step_floor);
-        point[i] = xi + h;
-        const long double up = evaluate();
-        point[i] = xi - h;
-        const long double down = evaluate();
-        point[i] = xi;
-        const long double fd = (up - down) / (2 * h);
+        const long double base = std::fmax(std::fabs(xi), options.step_floor);
+        const long double h = options.step_scale * (base > 0 ? base : 1);
+        const auto central = [&](long double step) {
+            point[i] = xi + step;
+            const long double up = evaluate();
+            point[i] = xi - step;
+            const long double down = evaluate();
+            point[i] = xi;
+            return (up - down) / (2 * step);
+        };
+        const long double coarse = central(h);
+        const long double fine = central(h / 2);
+        const long double fd = (4 * fine - coarse) / 3; // cancels the h^2 term
         report.finite_difference[i] = fd;
 
         const long double ad = report.reverse[i];

@@ -16,6 +16,7 @@ public:
     struct mark {
         std::size_t block = 0;
         std::size_t offset = 0;
+        friend bool operator==(const mark&, const mark&) = default;
     };
 
     [[nodiscard]] mark position() const noexcept { return {current_, offset_}; }

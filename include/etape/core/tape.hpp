@@ -102,14 +102,15 @@ public:
     }
 
     /// Records a node with `outputs` fresh consecutive slots; returns the
-    /// first. `reverse` is a callable `reverse(T* adjoints)`, stored in the
-    /// tape's arena and destroyed on rewind; the sweep calls it when it
-    /// reaches the node: it reads the adjoints of the node's output slots and
-    /// adds into those of its inputs.
+    /// first. `reverse` is a callable `reverse(T* adjoints, slot_index first)`,
+    /// stored in the tape's arena and destroyed on rewind; the sweep calls it
+    /// when it reaches the node: it reads the adjoints of the output slots
+    /// [first, first + outputs) and adds into those of its inputs.
     template <class Reverse>
     slot_index record_node(std::size_t outputs, Reverse reverse)
     {
-        static_assert(std::is_invocable_v<Reverse&, T*>, "a node's reverse must be callable as reverse(T* adjoints)");
+        static_assert(std::is_invocable_v<Reverse&, T*, slot_index>,
+                      "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
         check_room(outputs, 0);
         nodes_.reserve_more(1);
         statement_end_.reserve_more(outputs);
@@ -119,7 +120,7 @@ public:
         auto* stored = new (memory) Reverse(std::move(reverse));
         node n;
         n.payload = stored;
-        n.reverse = [](void* p, T* adj) { (*static_cast<Reverse*>(p))(adj); };
+        n.reverse = [](void* p, T* adj, slot_index first) { (*static_cast<Reverse*>(p))(adj, first); };
         if constexpr (std::is_trivially_destructible_v<Reverse>)
             n.destroy = nullptr;
         else
@@ -196,7 +197,7 @@ public:
         for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
             const node& n = nodes_[k - 1];
             sweep_statements(n.end, upper);
-            n.reverse(n.payload, adjoints_.data());
+            n.reverse(n.payload, adjoints_.data(), n.first);
             upper = n.first;
         }
         if (upper > bottom)
@@ -249,7 +250,7 @@ private:
         slot_index first;
         slot_index end;
         void* payload;
-        void (*reverse)(void*, T*);
+        void (*reverse)(void*, T*, slot_index);
         void (*destroy)(void*);
     };
 

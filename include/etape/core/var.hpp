@@ -96,6 +96,19 @@ public:
         return *this = *this / x;
     }
 
+    /// A var for a slot that a node of `t` produced (for authors of nodes:
+    /// tensors, external functions); the slot must be on t's recording.
+    [[nodiscard]] static var bound_to(const tape<T>& t, slot_index slot, T value)
+    {
+        if (slot == 0 || slot >= t.size())
+            throw tape_error("etape: var::bound_to a slot (" + std::to_string(slot) + ") outside the recording");
+        var v;
+        v.value_ = value;
+        v.slot_ = slot;
+        v.stamp(t);
+        return v;
+    }
+
     [[nodiscard]] constexpr T value() const noexcept { return value_; }
 
     /// Changes the value but keeps the slot: how an optimizer updates a

@@ -1,0 +1,54 @@
+// No heap allocation per statement: once a recording's memory has grown,
+// recording again after a rewind allocates nothing.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "support/check.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t size)
+{
+    ++allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+template <class T>
+T record_and_differentiate(etape::var<T>& a, etape::var<T>& b)
+{
+    etape::var<T> s = T(0);
+    for (int i = 0; i < 10000; ++i)
+        s += etape::elu(a * T(i % 7) - b) * etape::exp(b * T(1e-4));
+    return etape::gradient(s, a, b)[0];
+}
+} // namespace
+
+TEST_CASE_TEMPLATE("recording after a rewind allocates nothing", T, ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    etape::var<T> a = T(0.5), b = T(1);
+    const auto start = scope.get().position();
+
+    const long before_first = allocations.load();
+    const T first = record_and_differentiate(a, b); // grows the tape
+    scope.get().rewind(start);
+    const long during_first = allocations.load() - before_first;
+
+    const long before_second = allocations.load();
+    const T second = record_and_differentiate(a, b);
+    scope.get().rewind(start);
+    const long during_second = allocations.load() - before_second;
+
+    CHECK(during_first > 0); // the counter sees the tape grow
+    CHECK(during_first < 40); // geometric growth: a handful of allocations for 10,000 statements
+    CHECK(during_second == 0);
+    CHECK(second == first);
+}

@@ -1,0 +1,84 @@
+// Gradient front-ends: several inputs, spans, the functional form, jacobians.
+#include <array>
+#include <span>
+#include <vector>
+
+#include "support/check.hpp"
+
+TEST_CASE_TEMPLATE("gradient with respect to chosen inputs", T, ETAPE_TEST_TYPES)
+{
+    etape::var<T> x = T(2), y = T(3), z = T(-1);
+    const etape::var<T> f = x * y * y + etape::exp(z) * x;
+    const auto [dx, dz] = etape::gradient(f, x, z);
+    CHECK(dx == doctest::Approx(9 + std::exp(-1.0)).epsilon(1e-6));
+    CHECK(dz == doctest::Approx(2 * std::exp(-1.0)).epsilon(1e-6));
+    const std::vector<etape::var<T>> inputs{x, y, z};
+    const std::vector<T> all = etape::gradient(f, inputs);
+    CHECK(all[1] == T(12));
+    // asking twice gives the same answer (adjoints are cleared each time)
+    CHECK(etape::gradient(f, inputs) == all);
+    // an intermediate can be an input too
+    const etape::var<T> u = x * y;
+    const etape::var<T> g = u * u;
+    CHECK(etape::gradient(g, u)[0] == T(12));
+}
+
+TEST_CASE_TEMPLATE("the functional form over plain vectors", T, ETAPE_TEST_TYPES)
+{
+    const auto rosenbrock = [](std::span<const etape::var<T>> x) {
+        etape::var<T> sum = T(0);
+        for (std::size_t i = 0; i + 1 < x.size(); ++i)
+            sum += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i]);
+        return sum;
+    };
+    const std::vector<T> at{T(1), T(1), T(1)};
+    const auto before = etape::active_tape<T>().position();
+    const auto [value, grad] = etape::value_and_gradient(rosenbrock, at);
+    CHECK(value == T(0));
+    CHECK(grad == std::vector<T>{T(0), T(0), T(0)});
+    CHECK(etape::active_tape<T>().position() == before); // the recording was rewound
+
+    const std::vector<T> other{T(-1.2), T(1)};
+    const auto g = etape::gradient(rosenbrock, std::span<const T>(other));
+    CHECK(g[0] == doctest::Approx(-215.6).epsilon(1e-6));
+    CHECK(g[1] == doctest::Approx(-88).epsilon(1e-6));
+}
+
+TEST_CASE_TEMPLATE("jacobian of several outputs", T, ETAPE_TEST_TYPES)
+{
+    const auto polar = [](std::span<const etape::var<T>> p) {
+        return std::vector<etape::var<T>>{p[0] * etape::cos(p[1]), p[0] * etape::sin(p[1])};
+    };
+    const std::vector<T> at{T(2), T(0.5)};
+    const auto j = etape::jacobian(polar, at);
+    REQUIRE(j.size() == 2);
+    CHECK(j[0][0] == doctest::Approx(std::cos(0.5)).epsilon(1e-6));
+    CHECK(j[0][1] == doctest::Approx(-2 * std::sin(0.5)).epsilon(1e-6));
+    CHECK(j[1][0] == doctest::Approx(std::sin(0.5)).epsilon(1e-6));
+    CHECK(j[1][1] == doctest::Approx(2 * std::cos(0.5)).epsilon(1e-6));
+}
+
+TEST_CASE("an exception inside the functional form still rewinds the tape")
+{
+    const auto before = etape::active_tape<double>().position();
+    const auto throwing = [](std::span<const etape::var<double>> x) -> etape::var<double> {
+        const etape::var<double> y = x[0] * 2;
+        throw std::runtime_error("user error");
+        return y;
+    };
+    CHECK_THROWS_AS((void)etape::gradient(throwing, std::vector<double>{1.0}), std::runtime_error);
+    CHECK(etape::active_tape<double>().position() == before);
+}
+
+TEST_CASE("a var from a scope that ended is not on the active tape")
+{
+    etape::var<double> stray;
+    {
+        etape::tape_scope<double> scope;
+        for (int i = 0; i < 10; ++i)
+            stray = etape::var<double>(static_cast<double>(i));
+    }
+    etape::tape_scope<double> fresh;
+    etape::var<double> y = 1.0;
+    CHECK_THROWS_AS((void)etape::gradient(y, stray), etape::tape_error);
+}

@@ -1,0 +1,59 @@
+// Test helpers: gradient checks of etape functions at lists of points.
+#pragma once
+
+#include <initializer_list>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <etape/etape.hpp>
+
+namespace etape_test {
+
+/// The precisions every differentiable operation is tested in.
+#define ETAPE_TEST_TYPES float, double
+
+/// Checks f's gradient at every point (one input each).
+template <class T, class F>
+void check_unary_at(F f, std::initializer_list<long double> points,
+                    etape::gradient_check_options options = etape::gradient_check_options::for_type<T>())
+{
+    for (const long double p : points) {
+        const std::vector<T> x{static_cast<T>(p)};
+        const auto report = etape::check_gradient(f, x, options);
+        INFO(fmt::format("x = {}: {}", static_cast<double>(x[0]), report));
+        CHECK(report.passed);
+    }
+}
+
+/// Checks f's gradient at every pair of points.
+template <class T, class F>
+void check_binary_at(F f, std::initializer_list<std::pair<long double, long double>> points,
+                     etape::gradient_check_options options = etape::gradient_check_options::for_type<T>())
+{
+    for (const auto& [a, b] : points) {
+        const std::vector<T> x{static_cast<T>(a), static_cast<T>(b)};
+        const auto report = etape::check_gradient(f, x, options);
+        INFO(fmt::format("(a, b) = ({}, {}): {}", static_cast<double>(x[0]), static_cast<double>(x[1]), report));
+        CHECK(report.passed);
+    }
+}
+
+/// The derivative etape records for f at x (one input).
+template <class T, class F>
+T derivative_at(F f, T x)
+{
+    return etape::gradient(f, std::vector<T>{x})[0];
+}
+
+/// Options whose step is relative to |x| (for points next to a kink).
+template <class T>
+etape::gradient_check_options relative_step()
+{
+    auto o = etape::gradient_check_options::for_type<T>();
+    o.step_floor = 0;
+    return o;
+}
+
+} // namespace etape_test
