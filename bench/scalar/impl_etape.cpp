@@ -1,0 +1,48 @@
+// etape: each iteration registers the inputs on the thread's active tape,
+// records the case's plain scalar code on var<double>, takes the gradient
+// with etape::gradient and rewinds the tape to the position saved before the
+// inputs, so the next iteration reuses the tape's memory.
+#include <algorithm>
+#include <vector>
+
+#include <etape/etape.hpp>
+
+#include "harness.hpp"
+
+namespace etape_bench {
+namespace {
+
+template <class Case>
+class etape_runner final : public gradient_impl {
+public:
+    using var = etape::var<double>;
+
+    explicit etape_runner(const Case& c)
+        : case_(c), tape_(etape::active_tape<double>()), start_(tape_.position()), x_(c.inputs.size())
+    {
+    }
+
+    double run(std::span<const double> in, std::span<double> grad) override
+    {
+        for (std::size_t i = 0; i < in.size(); ++i)
+            x_[i] = in[i]; // a new independent input
+        const std::span<const var> x(x_);
+        const var y = case_.f(x);
+        const std::vector<double> g = etape::gradient(y, x);
+        std::copy(g.begin(), g.end(), grad.begin());
+        tape_.rewind(start_);
+        return y.value();
+    }
+
+private:
+    const Case& case_;
+    etape::tape<double>& tape_;
+    etape::tape_position start_;
+    std::vector<var> x_;
+};
+
+} // namespace
+
+void add_etape_impl(const suite& cases, entry_table& table) { add_engine<etape_runner>(cases, "etape", table); }
+
+} // namespace etape_bench
