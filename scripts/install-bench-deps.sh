@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the benchmarks need on Debian/Ubuntu, non-interactively:
+# the build tools and etape's own dependencies, Google Benchmark, Sacado
+# (Trilinos) and ADOL-C. Run as root or with sudo available.
+set -euo pipefail
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    cmake make g++ python3 \
+    libboost-dev libfmt-dev \
+    libbenchmark-dev libtrilinos-sacado-dev libadolc-dev
