@@ -283,12 +283,16 @@ private:
 
     void check_room(std::size_t slots, std::size_t operands) const
     {
-        if (size() + slots > limits_.max_slots + 1 || slots > limits_.max_slots)
-            throw std::length_error("etape: tape would exceed its limit of " + std::to_string(limits_.max_slots) +
-                                    " slots");
-        if (partials_.size() + operands > limits_.max_operands || operands > limits_.max_operands)
-            throw std::length_error("etape: tape would exceed its limit of " + std::to_string(limits_.max_operands) +
-                                    " operands");
+        if (size() + slots > limits_.max_slots + 1 || slots > limits_.max_slots) [[unlikely]]
+            throw_length_error("slots", limits_.max_slots);
+        if (partials_.size() + operands > limits_.max_operands || operands > limits_.max_operands) [[unlikely]]
+            throw_length_error("operands", limits_.max_operands);
+    }
+
+    [[noreturn]] [[gnu::cold]] static void throw_length_error(const char* what, std::size_t limit)
+    {
+        throw std::length_error(std::string("etape: tape would exceed its limit of ") + std::to_string(limit) + " " +
+                                what + " (tape_limits)");
     }
 
     slot_index new_slots(std::size_t count)
