@@ -4,6 +4,7 @@
 // every recording starts afresh), evaluates the case's template on ADvar,
 // calls ADvar::Gradcomp() (which seeds the last operation, the output) and
 // reads the inputs' adjoints.
+#include <cmath>
 #include <vector>
 
 #include <Sacado_trad.hpp>
@@ -13,13 +14,19 @@
 namespace Sacado::Rad {
 
 /// ELU (alpha = 1) for Rad's expressions, found by argument-dependent
-/// lookup from the cases. It returns Rad's node itself, as Rad's own
-/// functions do, so that no copy node is recorded.
+/// lookup from the cases. Written the way Rad adds a function (ADf1: one
+/// node with its value and partial), with the same libm call as etape's
+/// elu and the plain code (expm1) and the derivative from the output
+/// (y + 1), so that the engines compare on equal arithmetic: Rad has no
+/// expm1, and exp(x) - 1 would record two nodes and call a cheaper libm
+/// function. It returns Rad's node itself, as Rad's own functions do, so
+/// no copy node is recorded.
 inline const ADvari<double>& elu(const ADvari<double>& x)
 {
     if (x.Val > 0)
         return x;
-    return exp(x) - 1.0;
+    const double y = std::expm1(x.Val);
+    return ADf1(y, y + 1.0, x);
 }
 
 } // namespace Sacado::Rad
