@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs (Debian 12, as root), then builds and
 # runs the whole suite twice: a Release build, and a build under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Each ctest prints its summary.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then the threading tests
+# under ThreadSanitizer. Each ctest prints its summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,7 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DETAPE_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
 cmake --build build-sanitize -j"$jobs"
 ctest --test-dir build-sanitize --output-on-failure -j"$jobs"
+
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DETAPE_SANITIZE_THREAD=ON -DCMAKE_CXX_FLAGS=-O1
+cmake --build build-tsan -j"$jobs" --target etape_tests etape_tests_checked
+ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R thread
