@@ -30,3 +30,5 @@
 #include <etape/ops/elu_activation.hpp>
 
 #include <etape/io/format.hpp>
+
+#include <etape/tensor.hpp>

@@ -32,9 +32,17 @@ concept expression = requires {
 template <class X>
 concept passive_number = std::is_arithmetic_v<std::remove_cvref_t<X>> && !std::same_as<std::remove_cvref_t<X>, bool>;
 
-/// Anything an etape function accepts: an expression or a plain number.
+/// Anything an etape scalar function accepts: an expression or a plain number.
 template <class X>
 concept operand = expression<X> || passive_number<X>;
+
+/// An active tensor or a fused tensor expression (tensor/ layer).
+template <class X>
+concept tensor_expression = requires { requires std::remove_cvref_t<X>::is_etape_tensor_expression; };
+
+/// Anything an elementwise function accepts: a scalar operand or a tensor expression.
+template <class X>
+concept elementwise_operand = operand<X> || tensor_expression<X>;
 
 namespace detail {
 
@@ -46,7 +54,8 @@ template <std::floating_point X>
 struct scalar_of<X> {
     using type = X;
 };
-template <expression X>
+template <class X>
+    requires expression<X> || tensor_expression<X>
 struct scalar_of<X> {
     using type = typename X::value_type;
 };

@@ -54,20 +54,16 @@ struct gradient_check_report {
     explicit operator bool() const noexcept { return passed; }
 };
 
-/// Checks etape's gradient of `f` at `x` against central differences. `f` is
-/// generic: it is called with std::span<const var<T>> for the reverse pass
-/// and with std::span<const long double> for the differences.
+/// Central differences of `f` at `x`, taken in long double (see
+/// gradient_check_options for the step); `f` is called with
+/// std::span<const long double>.
 template <class F, class T>
-[[nodiscard]] gradient_check_report<T> check_gradient(F&& f, std::span<const T> x,
-                                                      const gradient_check_options& options =
-                                                          gradient_check_options::for_type<T>())
+[[nodiscard]] std::vector<long double> finite_difference_gradient(F&& f, std::span<const T> x,
+                                                                  const gradient_check_options& options = {})
 {
-    gradient_check_report<T> report;
-    report.reverse = gradient(f, x);
-
     std::vector<long double> point(x.begin(), x.end());
     const auto evaluate = [&] { return static_cast<long double>(value(f(std::span<const long double>(point)))); };
-    report.finite_difference.resize(x.size());
+    std::vector<long double> gradient(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
         const long double xi = point[i];
         const long double base = std::fmax(std::fabs(xi), options.step_floor);
@@ -82,10 +78,24 @@ template <class F, class T>
         };
         const long double coarse = central(h);
         const long double fine = central(h / 2);
-        const long double fd = (4 * fine - coarse) / 3; // cancels the h^2 term
-        report.finite_difference[i] = fd;
+        gradient[i] = (4 * fine - coarse) / 3; // cancels the h^2 term
+    }
+    return gradient;
+}
 
-        const long double ad = report.reverse[i];
+/// Compares a reverse-mode gradient with finite differences component by
+/// component; NaN matches NaN and an infinity matches the same infinity.
+template <class T>
+[[nodiscard]] gradient_check_report<T> compare_gradients(std::span<const T> reverse,
+                                                         std::span<const long double> finite_difference,
+                                                         const gradient_check_options& options)
+{
+    gradient_check_report<T> report;
+    report.reverse.assign(reverse.begin(), reverse.end());
+    report.finite_difference.assign(finite_difference.begin(), finite_difference.end());
+    for (std::size_t i = 0; i < reverse.size() && i < finite_difference.size(); ++i) {
+        const long double ad = reverse[i];
+        const long double fd = finite_difference[i];
         long double excess = 0;
         if (std::isfinite(ad) && std::isfinite(fd)) {
             const long double allowed =
@@ -99,8 +109,21 @@ template <class F, class T>
             report.worst = i;
         }
     }
-    report.passed = report.worst_excess <= 1;
+    report.passed = report.worst_excess <= 1 && reverse.size() == finite_difference.size();
     return report;
+}
+
+/// Checks etape's gradient of `f` at `x` against central differences. `f` is
+/// generic: it is called with std::span<const var<T>> for the reverse pass
+/// and with std::span<const long double> for the differences.
+template <class F, class T>
+[[nodiscard]] gradient_check_report<T> check_gradient(F&& f, std::span<const T> x,
+                                                      const gradient_check_options& options =
+                                                          gradient_check_options::for_type<T>())
+{
+    const std::vector<T> reverse = gradient(f, x);
+    const std::vector<long double> fd = finite_difference_gradient(f, x, options);
+    return compare_gradients(std::span<const T>(reverse), std::span<const long double>(fd), options);
 }
 
 template <class F, class T>

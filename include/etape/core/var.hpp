@@ -109,6 +109,27 @@ public:
         return v;
     }
 
+    /// The stamp a var of `slot` on `t` carries (for active tensors, which
+    /// stamp their first slot once and hand it to each element).
+    [[nodiscard]] static detail::stamp_for<T> stamp_of([[maybe_unused]] const tape<T>& t,
+                                                                       [[maybe_unused]] slot_index slot) noexcept
+    {
+        if constexpr (checked_build)
+            return {&t, t.epoch_of(slot)};
+        else
+            return {};
+    }
+
+    /// A var of `slot` carrying `stamp` (see stamp_of).
+    [[nodiscard]] static var with_stamp(slot_index slot, T value, detail::stamp_for<T> stamp) noexcept
+    {
+        var v;
+        v.value_ = value;
+        v.slot_ = slot;
+        v.stamp_ = stamp;
+        return v;
+    }
+
     [[nodiscard]] constexpr T value() const noexcept { return value_; }
 
     /// Changes the value but keeps the slot: how an optimizer updates a

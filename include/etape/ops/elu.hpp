@@ -121,34 +121,34 @@ struct celu_op {
     detail::elu_formula<T, Source, Math> formula;
 };
 
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto elu(const X& x, scalar_t<X> alpha = 1)
 {
     return apply(elu_op<scalar_t<X>>(alpha), x);
 }
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto elu(const X& x, scalar_t<X> alpha, from_input_t)
 {
     return apply(elu_op<scalar_t<X>, from_input_t>(alpha), x);
 }
 
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto selu(const X& x)
 {
     return apply(selu_op<scalar_t<X>>{}, x);
 }
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto selu(const X& x, from_input_t)
 {
     return apply(selu_op<scalar_t<X>, from_input_t>{}, x);
 }
 
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto celu(const X& x, scalar_t<X> alpha = 1)
 {
     return apply(celu_op<scalar_t<X>>(alpha), x);
 }
-template <operand X>
+template <elementwise_operand X>
 [[nodiscard]] auto celu(const X& x, scalar_t<X> alpha, from_input_t)
 {
     return apply(celu_op<scalar_t<X>, from_input_t>(alpha), x);

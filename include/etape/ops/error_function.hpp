@@ -25,7 +25,7 @@ struct erfc_op {
     template <class T> static T partial(T x, T) { return T(-2) * std::numbers::inv_sqrtpi_v<T> * std::exp(-x * x); }
 };
 
-template <operand X> [[nodiscard]] auto erf(const X& x) { return apply(erf_op{}, x); }
-template <operand X> [[nodiscard]] auto erfc(const X& x) { return apply(erfc_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto erf(const X& x) { return apply(erf_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto erfc(const X& x) { return apply(erfc_op{}, x); }
 
 } // namespace etape

@@ -57,11 +57,11 @@ struct log10_op {
     template <class T> static T partial(T x, T) { return T(1) / (x * std::numbers::ln10_v<T>); }
 };
 
-template <operand X> [[nodiscard]] auto exp(const X& x) { return apply(exp_op{}, x); }
-template <operand X> [[nodiscard]] auto expm1(const X& x) { return apply(expm1_op{}, x); }
-template <operand X> [[nodiscard]] auto log(const X& x) { return apply(log_op{}, x); }
-template <operand X> [[nodiscard]] auto log1p(const X& x) { return apply(log1p_op{}, x); }
-template <operand X> [[nodiscard]] auto log2(const X& x) { return apply(log2_op{}, x); }
-template <operand X> [[nodiscard]] auto log10(const X& x) { return apply(log10_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto exp(const X& x) { return apply(exp_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto expm1(const X& x) { return apply(expm1_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto log(const X& x) { return apply(log_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto log1p(const X& x) { return apply(log1p_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto log2(const X& x) { return apply(log2_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto log10(const X& x) { return apply(log10_op{}, x); }
 
 } // namespace etape

@@ -67,9 +67,9 @@ struct min_op {
     template <class T> static T partial_right(T a, T b, T y) { return partial_left(b, a, y); }
 };
 
-template <operand A, operand B> [[nodiscard]] auto fmax(const A& a, const B& b) { return apply(fmax_op{}, a, b); }
-template <operand A, operand B> [[nodiscard]] auto fmin(const A& a, const B& b) { return apply(fmin_op{}, a, b); }
-template <operand A, operand B> [[nodiscard]] auto max(const A& a, const B& b) { return apply(max_op{}, a, b); }
-template <operand A, operand B> [[nodiscard]] auto min(const A& a, const B& b) { return apply(min_op{}, a, b); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto fmax(const A& a, const B& b) { return apply(fmax_op{}, a, b); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto fmin(const A& a, const B& b) { return apply(fmin_op{}, a, b); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto max(const A& a, const B& b) { return apply(max_op{}, a, b); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto min(const A& a, const B& b) { return apply(min_op{}, a, b); }
 
 } // namespace etape

@@ -27,6 +27,6 @@ private:
     template <class T> static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
 };
 
-template <operand X> [[nodiscard]] auto gelu(const X& x) { return apply(gelu_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto gelu(const X& x) { return apply(gelu_op{}, x); }
 
 } // namespace etape

@@ -55,11 +55,11 @@ struct atanh_op {
     template <class T> static T partial(T x, T) { return T(1) / ((T(1) - x) * (T(1) + x)); }
 };
 
-template <operand X> [[nodiscard]] auto sinh(const X& x) { return apply(sinh_op{}, x); }
-template <operand X> [[nodiscard]] auto cosh(const X& x) { return apply(cosh_op{}, x); }
-template <operand X> [[nodiscard]] auto tanh(const X& x) { return apply(tanh_op{}, x); }
-template <operand X> [[nodiscard]] auto asinh(const X& x) { return apply(asinh_op{}, x); }
-template <operand X> [[nodiscard]] auto acosh(const X& x) { return apply(acosh_op{}, x); }
-template <operand X> [[nodiscard]] auto atanh(const X& x) { return apply(atanh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto sinh(const X& x) { return apply(sinh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto cosh(const X& x) { return apply(cosh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto tanh(const X& x) { return apply(tanh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto asinh(const X& x) { return apply(asinh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto acosh(const X& x) { return apply(acosh_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto atanh(const X& x) { return apply(atanh_op{}, x); }
 
 } // namespace etape

@@ -50,8 +50,8 @@ struct silu_op {
     }
 };
 
-template <operand X> [[nodiscard]] auto sigmoid(const X& x) { return apply(sigmoid_op{}, x); }
-template <operand X> [[nodiscard]] auto softplus(const X& x) { return apply(softplus_op{}, x); }
-template <operand X> [[nodiscard]] auto silu(const X& x) { return apply(silu_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto sigmoid(const X& x) { return apply(sigmoid_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto softplus(const X& x) { return apply(softplus_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto silu(const X& x) { return apply(silu_op{}, x); }
 
 } // namespace etape

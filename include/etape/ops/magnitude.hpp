@@ -27,8 +27,8 @@ struct hypot_op {
     template <class T> static T partial_right(T, T b, T y) { return b / y; }
 };
 
-template <operand X> [[nodiscard]] auto abs(const X& x) { return apply(abs_op{}, x); }
-template <operand X> [[nodiscard]] auto fabs(const X& x) { return apply(abs_op{}, x); }
-template <operand A, operand B> [[nodiscard]] auto hypot(const A& a, const B& b) { return apply(hypot_op{}, a, b); }
+template <elementwise_operand X> [[nodiscard]] auto abs(const X& x) { return apply(abs_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto fabs(const X& x) { return apply(abs_op{}, x); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto hypot(const A& a, const B& b) { return apply(hypot_op{}, a, b); }
 
 } // namespace etape

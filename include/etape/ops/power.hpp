@@ -38,8 +38,8 @@ struct pow_op {
     }
 };
 
-template <operand X> [[nodiscard]] auto sqrt(const X& x) { return apply(sqrt_op{}, x); }
-template <operand X> [[nodiscard]] auto cbrt(const X& x) { return apply(cbrt_op{}, x); }
-template <operand A, operand B> [[nodiscard]] auto pow(const A& a, const B& b) { return apply(pow_op{}, a, b); }
+template <elementwise_operand X> [[nodiscard]] auto sqrt(const X& x) { return apply(sqrt_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto cbrt(const X& x) { return apply(cbrt_op{}, x); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto pow(const A& a, const B& b) { return apply(pow_op{}, a, b); }
 
 } // namespace etape

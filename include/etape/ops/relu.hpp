@@ -25,8 +25,8 @@ struct leaky_relu_op {
     [[nodiscard]] T partial(T x, T) const { return x > T(0) ? T(1) : slope; }
 };
 
-template <operand X> [[nodiscard]] auto relu(const X& x) { return apply(relu_op{}, x); }
-template <operand X> [[nodiscard]] auto leaky_relu(const X& x, scalar_t<X> slope = scalar_t<X>(0.01))
+template <elementwise_operand X> [[nodiscard]] auto relu(const X& x) { return apply(relu_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto leaky_relu(const X& x, scalar_t<X> slope = scalar_t<X>(0.01))
 {
     return apply(leaky_relu_op<scalar_t<X>>{slope}, x);
 }

@@ -63,12 +63,12 @@ struct atan2_op {
     template <class T> static T partial_right(T a, T b, T) { return -a / (a * a + b * b); }
 };
 
-template <operand X> [[nodiscard]] auto sin(const X& x) { return apply(sin_op{}, x); }
-template <operand X> [[nodiscard]] auto cos(const X& x) { return apply(cos_op{}, x); }
-template <operand X> [[nodiscard]] auto tan(const X& x) { return apply(tan_op{}, x); }
-template <operand X> [[nodiscard]] auto asin(const X& x) { return apply(asin_op{}, x); }
-template <operand X> [[nodiscard]] auto acos(const X& x) { return apply(acos_op{}, x); }
-template <operand X> [[nodiscard]] auto atan(const X& x) { return apply(atan_op{}, x); }
-template <operand A, operand B> [[nodiscard]] auto atan2(const A& a, const B& b) { return apply(atan2_op{}, a, b); }
+template <elementwise_operand X> [[nodiscard]] auto sin(const X& x) { return apply(sin_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto cos(const X& x) { return apply(cos_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto tan(const X& x) { return apply(tan_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto asin(const X& x) { return apply(asin_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto acos(const X& x) { return apply(acos_op{}, x); }
+template <elementwise_operand X> [[nodiscard]] auto atan(const X& x) { return apply(atan_op{}, x); }
+template <elementwise_operand A, elementwise_operand B> [[nodiscard]] auto atan2(const A& a, const B& b) { return apply(atan2_op{}, a, b); }
 
 } // namespace etape

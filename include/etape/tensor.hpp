@@ -1,0 +1,10 @@
+// etape's tensor layer: value and active tensors, fused elementwise
+// expressions, reductions. Included by etape/etape.hpp.
+#pragma once
+
+#include <etape/tensor/shape.hpp>
+#include <etape/tensor/tensor.hpp>
+#include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/expression.hpp>
+#include <etape/tensor/fused_kernel.hpp>
+#include <etape/tensor/gradient.hpp>

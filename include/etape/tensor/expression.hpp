@@ -1,0 +1,405 @@
+// Fused elementwise tensor expressions: the leaves (active tensors, value
+// tensors, scalar vars, numbers), the unary and binary nodes, broadcasting,
+// and the operators. Layer: tensor.
+//
+// A tensor expression is a tree of nodes. To run it, the fused kernel binds
+// the tree to the output's shape; element (i, c) of the bound tree (flat
+// index i, column c of the last axis) is an ordinary scalar expression of
+// core/, built from the same primitives, whose leaves are numbered 0..L-1 at
+// compile time. Its value is the output element, and recording it yields the
+// partial with respect to each numbered leaf.
+//
+// Broadcasting: a leaf of the output's shape is read elementwise; a scalar
+// (a var, a number, a rank-0 tensor) is read everywhere; a vector whose
+// length is the output's last extent is read along each row (a bias).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include <etape/core/binary_expr.hpp>
+#include <etape/core/unary_expr.hpp>
+#include <etape/core/var.hpp>
+#include <etape/ops/arithmetic.hpp>
+#include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/shape.hpp>
+#include <etape/tensor/tensor.hpp>
+
+namespace etape {
+
+namespace detail {
+
+enum class broadcast : unsigned char { full, row, scalar };
+
+/// Where an active leaf's adjoints go, and how it was broadcast.
+struct leaf_info {
+    slot_index first;
+    broadcast kind;
+};
+
+[[nodiscard]] inline shape broadcast_shape(std::string_view operation, const shape& a, const shape& b)
+{
+    if (a == b)
+        return a;
+    if (a.rank() == 0)
+        return b;
+    if (b.rank() == 0)
+        return a;
+    if (a.rank() == 1 && b.rank() >= 2 && a[0] == b.last())
+        return b;
+    if (b.rank() == 1 && a.rank() >= 2 && b[0] == a.last())
+        return a;
+    throw_shape_mismatch(operation, a, b);
+}
+
+[[nodiscard]] inline broadcast broadcast_kind(const shape& leaf, const shape& out) noexcept
+{
+    if (leaf == out)
+        return broadcast::full;
+    return leaf.rank() == 0 ? broadcast::scalar : broadcast::row;
+}
+
+/// Element (i, c) of a leaf reads data[i * by_index + c * by_column].
+struct leaf_strides {
+    std::size_t by_index;
+    std::size_t by_column;
+    static constexpr leaf_strides of(broadcast kind) noexcept
+    {
+        switch (kind) {
+        case broadcast::full: return {1, 0};
+        case broadcast::row: return {0, 1};
+        default: return {0, 0};
+        }
+    }
+};
+
+/// Leaf K of one element's scalar expression.
+template <class T, std::size_t K>
+struct numbered_leaf {
+    using value_type = T;
+    static constexpr bool is_etape_expression = true;
+    static constexpr std::size_t operand_count = 1;
+    T v;
+    [[nodiscard]] T value() const noexcept { return v; }
+    template <class Writer>
+    void record(Writer& w, T multiplier) const noexcept
+    {
+        w.template add<K>(multiplier);
+    }
+};
+
+/// The partials of one output element with respect to leaves 0..L-1.
+template <class T, std::size_t L>
+struct element_partials {
+    std::array<T, L> d{};
+    template <std::size_t K>
+    void add(T m) noexcept
+    {
+        d[K] += m;
+    }
+};
+
+// ---- leaves, unbound and bound -------------------------------------------
+
+/// An active tensor bound to an output shape.
+template <class T>
+struct bound_active {
+    static constexpr std::size_t leaf_count = 1;
+    const T* data;
+    leaf_strides strides;
+    leaf_info info;
+    template <std::size_t K>
+    [[nodiscard]] numbered_leaf<T, K> element(std::size_t i, std::size_t c) const noexcept
+    {
+        return {data[i * strides.by_index + c * strides.by_column]};
+    }
+    void leaves(leaf_info* out) const noexcept { out[0] = info; }
+};
+
+/// A value tensor inside an expression: shares the tensor's storage.
+template <class T>
+struct value_leaf {
+    using value_type = T;
+    static constexpr std::size_t leaf_count = 0;
+    tensor<T> values;
+};
+
+template <class T>
+struct bound_value {
+    static constexpr std::size_t leaf_count = 0;
+    const T* data;
+    leaf_strides strides;
+    template <std::size_t K>
+    [[nodiscard]] constant<T> element(std::size_t i, std::size_t c) const noexcept
+    {
+        return {data[i * strides.by_index + c * strides.by_column]};
+    }
+    void leaves(leaf_info*) const noexcept {}
+};
+
+/// A scalar var broadcast over the output; its partials reduce into its slot.
+template <class T>
+struct scalar_leaf {
+    using value_type = T;
+    static constexpr std::size_t leaf_count = 1;
+    var<T> v;
+};
+
+template <class T>
+struct bound_scalar {
+    static constexpr std::size_t leaf_count = 1;
+    T v;
+    slot_index slot;
+    template <std::size_t K>
+    [[nodiscard]] numbered_leaf<T, K> element(std::size_t, std::size_t) const noexcept
+    {
+        return {v};
+    }
+    void leaves(leaf_info* out) const noexcept { out[0] = {slot, broadcast::scalar}; }
+};
+
+/// A number broadcast over the output.
+template <class T>
+struct constant_leaf {
+    using value_type = T;
+    static constexpr std::size_t leaf_count = 0;
+    T v;
+};
+
+template <class T>
+struct bound_constant {
+    static constexpr std::size_t leaf_count = 0;
+    T v;
+    template <std::size_t K>
+    [[nodiscard]] constant<T> element(std::size_t, std::size_t) const noexcept
+    {
+        return {v};
+    }
+    void leaves(leaf_info*) const noexcept {}
+};
+
+template <class T>
+[[nodiscard]] shape shape_of(const active_tensor<T>& x) { return x.shape(); }
+template <class T>
+[[nodiscard]] shape shape_of(const value_leaf<T>& x) { return x.values.shape(); }
+template <class T>
+[[nodiscard]] shape shape_of(const scalar_leaf<T>&) { return {}; }
+template <class T>
+[[nodiscard]] shape shape_of(const constant_leaf<T>&) { return {}; }
+template <class E>
+    requires requires(const E& e) { e.shape(); }
+[[nodiscard]] shape shape_of(const E& e)
+{
+    return e.shape();
+}
+
+template <class T>
+[[nodiscard]] bound_active<T> bind(const active_tensor<T>& x, const shape& out)
+{
+    x.check_on(active_tape<T>());
+    const broadcast kind = broadcast_kind(x.shape(), out);
+    return {x.data(), leaf_strides::of(kind), {x.first_slot(), kind}};
+}
+template <class T>
+[[nodiscard]] bound_value<T> bind(const value_leaf<T>& x, const shape& out)
+{
+    return {x.values.data(), leaf_strides::of(broadcast_kind(x.values.shape(), out))};
+}
+template <class T>
+[[nodiscard]] bound_scalar<T> bind(const scalar_leaf<T>& x, const shape&)
+{
+    x.v.check_on(active_tape<T>());
+    return {x.v.value(), x.v.slot()};
+}
+template <class T>
+[[nodiscard]] bound_constant<T> bind(const constant_leaf<T>& x, const shape&)
+{
+    return {x.v};
+}
+template <class E>
+    requires requires(const E& e, const shape& s) { e.bind(s); }
+[[nodiscard]] auto bind(const E& e, const shape& out)
+{
+    return e.bind(out);
+}
+
+/// Turns an operand of a tensor operation into a tree node of precision T.
+template <class T, class X>
+[[nodiscard]] auto as_tensor_node(const X& x)
+{
+    if constexpr (tensor_expression<X>)
+        return x;
+    else if constexpr (std::same_as<X, tensor<T>>)
+        return value_leaf<T>{x.reshape(x.shape())}; // a view: shares the storage
+    else if constexpr (std::same_as<X, var<T>>)
+        return scalar_leaf<T>{x};
+    else if constexpr (expression<X>)
+        return scalar_leaf<T>{var<T>(x)}; // a scalar expression is recorded first
+    else
+        return constant_leaf<T>{static_cast<T>(x)};
+}
+
+// ---- bound nodes -----------------------------------------------------------
+
+template <class P, class A>
+struct bound_unary {
+    static constexpr std::size_t leaf_count = A::leaf_count;
+    [[no_unique_address]] P p;
+    A a;
+    template <std::size_t K>
+    [[nodiscard]] auto element(std::size_t i, std::size_t c) const
+    {
+        using child = decltype(a.template element<K>(i, c));
+        return unary_expr<P, child>(p, a.template element<K>(i, c));
+    }
+    void leaves(leaf_info* out) const noexcept { a.leaves(out); }
+};
+
+template <class P, class A, class B>
+struct bound_binary {
+    static constexpr std::size_t leaf_count = A::leaf_count + B::leaf_count;
+    [[no_unique_address]] P p;
+    A a;
+    B b;
+    template <std::size_t K>
+    [[nodiscard]] auto element(std::size_t i, std::size_t c) const
+    {
+        using left = decltype(a.template element<K>(i, c));
+        using right = decltype(b.template element<K + A::leaf_count>(i, c));
+        return binary_expr<P, left, right>(p, a.template element<K>(i, c),
+                                           b.template element<K + A::leaf_count>(i, c));
+    }
+    void leaves(leaf_info* out) const noexcept
+    {
+        a.leaves(out);
+        b.leaves(out + A::leaf_count);
+    }
+};
+
+} // namespace detail
+
+// ---- nodes -------------------------------------------------------------------
+
+/// P applied to every element of a tensor expression.
+template <class P, class A>
+class tensor_unary {
+public:
+    using value_type = typename A::value_type;
+    static constexpr bool is_etape_tensor_expression = true;
+    static constexpr std::size_t leaf_count = A::leaf_count;
+
+    tensor_unary(const P& p, const A& a) : p_(p), a_(a) {}
+
+    [[nodiscard]] etape::shape shape() const { return detail::shape_of(a_); }
+    [[nodiscard]] auto bind(const etape::shape& out) const
+    {
+        using bound_child = decltype(detail::bind(a_, out));
+        return detail::bound_unary<P, bound_child>{p_, detail::bind(a_, out)};
+    }
+    [[nodiscard]] const P& primitive() const noexcept { return p_; }
+    [[nodiscard]] const A& operand() const noexcept { return a_; }
+
+private:
+    [[no_unique_address]] P p_;
+    A a_;
+};
+
+/// P applied elementwise to two operands, with broadcasting.
+template <class P, class A, class B>
+class tensor_binary {
+public:
+    using value_type = std::conditional_t<tensor_expression<A>, typename A::value_type, typename B::value_type>;
+    static constexpr bool is_etape_tensor_expression = true;
+    static constexpr std::size_t leaf_count = A::leaf_count + B::leaf_count;
+
+    tensor_binary(const P& p, const A& a, const B& b)
+        : p_(p), a_(a), b_(b), shape_(detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_),
+                                                              detail::shape_of(b_)))
+    {
+    }
+
+    [[nodiscard]] const etape::shape& shape() const noexcept { return shape_; }
+    [[nodiscard]] auto bind(const etape::shape& out) const
+    {
+        using bound_a = decltype(detail::bind(a_, out));
+        using bound_b = decltype(detail::bind(b_, out));
+        return detail::bound_binary<P, bound_a, bound_b>{p_, detail::bind(a_, out), detail::bind(b_, out)};
+    }
+
+private:
+    [[no_unique_address]] P p_;
+    A a_;
+    B b_;
+    etape::shape shape_;
+};
+
+/// An operand of an elementwise tensor operation.
+template <class X>
+concept tensor_operand = tensor_expression<X> || requires(const X& x) {
+    typename X::value_type;
+    requires std::same_as<X, tensor<typename X::value_type>>;
+};
+
+/// Two operands of an elementwise tensor operation: at least one active
+/// tensor expression; the other a tensor, a scalar var or expression, or a
+/// number, of the same precision.
+template <class A, class B>
+concept tensor_operand_pair =
+    (tensor_expression<A> && (tensor_operand<B> || operand<B>)) ||
+    (tensor_expression<B> && (tensor_operand<A> || operand<A>));
+
+/// P on every element of a tensor expression: a tensor_unary node.
+template <class P, tensor_expression X>
+    requires unary_primitive<P, typename X::value_type>
+[[nodiscard]] auto apply(const P& p, const X& x)
+{
+    return tensor_unary<P, X>(p, x);
+}
+
+/// P elementwise on two operands, at least one of them a tensor expression.
+template <class P, class A, class B>
+    requires tensor_operand_pair<A, B>
+[[nodiscard]] auto apply(const P& p, const A& a, const B& b)
+{
+    using T = std::conditional_t<tensor_expression<A>, scalar_t<A>, scalar_t<B>>;
+    static_assert(binary_primitive<P, T>);
+    using node_a = decltype(detail::as_tensor_node<T>(a));
+    using node_b = decltype(detail::as_tensor_node<T>(b));
+    static_assert(std::same_as<typename node_a::value_type, typename node_b::value_type>,
+                  "etape: both operands must have the same precision; convert one explicitly");
+    return tensor_binary<P, node_a, node_b>(p, detail::as_tensor_node<T>(a), detail::as_tensor_node<T>(b));
+}
+
+template <class A, class B>
+    requires tensor_operand_pair<A, B>
+[[nodiscard]] auto operator+(const A& a, const B& b)
+{
+    return apply(add_op{}, a, b);
+}
+template <class A, class B>
+    requires tensor_operand_pair<A, B>
+[[nodiscard]] auto operator-(const A& a, const B& b)
+{
+    return apply(subtract_op{}, a, b);
+}
+template <class A, class B>
+    requires tensor_operand_pair<A, B>
+[[nodiscard]] auto operator*(const A& a, const B& b)
+{
+    return apply(multiply_op{}, a, b);
+}
+template <class A, class B>
+    requires tensor_operand_pair<A, B>
+[[nodiscard]] auto operator/(const A& a, const B& b)
+{
+    return apply(divide_op{}, a, b);
+}
+template <tensor_expression A>
+[[nodiscard]] auto operator-(const A& a)
+{
+    return apply(negate_op{}, a);
+}
+
+} // namespace etape

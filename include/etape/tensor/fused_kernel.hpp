@@ -1,0 +1,190 @@
+// The fused kernel: a whole tensor expression recorded as ONE tape node.
+// Forward is one loop that writes the output and, for each active leaf k,
+// the partial J_k[i] of output element i; reverse is one loop per leaf,
+//     adjoint[leaf_k + i] += J_k[i] * adjoint[output + i],
+// with broadcast leaves reducing into their slot (a scalar) or their row (a
+// vector). A primitive applied directly to an active tensor stores no
+// partials at all: its reverse reads the saved input and output (for the ELU
+// family, the output alone). Layer: tensor.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+#include <etape/core/active_tape.hpp>
+#include <etape/core/var.hpp>
+#include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/expression.hpp>
+
+namespace etape {
+
+namespace detail {
+
+/// Reverse of a fused node: output adjoints are read with `output_stride`
+/// (1 for an elementwise output, 0 for a sum into one slot).
+template <class T, std::size_t L>
+struct fused_reverse {
+    std::size_t size;
+    std::size_t columns;
+    std::size_t output_stride;
+    std::array<const T*, L> partials;
+    std::array<leaf_info, L> leaves;
+
+    void operator()(T* adjoints, slot_index output) const noexcept
+    {
+        const T* __restrict out = adjoints + output;
+        for (std::size_t k = 0; k < L; ++k) {
+            const T* __restrict j = partials[k];
+            T* __restrict in = adjoints + leaves[k].first;
+            switch (leaves[k].kind) {
+            case broadcast::full:
+                if (output_stride == 1)
+                    for (std::size_t i = 0; i < size; ++i)
+                        in[i] += j[i] * out[i];
+                else
+                    for (std::size_t i = 0; i < size; ++i)
+                        in[i] += j[i] * out[0];
+                break;
+            case broadcast::row:
+                for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
+                    in[c] += j[i] * out[i * output_stride];
+                break;
+            case broadcast::scalar: {
+                T sum = T(0);
+                for (std::size_t i = 0; i < size; ++i)
+                    sum += j[i] * out[i * output_stride];
+                in[0] += sum;
+                break;
+            }
+            }
+        }
+    }
+};
+
+/// Reverse of P applied to an active tensor: no stored partials.
+template <class T, class P>
+struct primitive_reverse {
+    [[no_unique_address]] P p;
+    std::size_t size;
+    const T* x;
+    const T* y;
+    slot_index input;
+
+    void operator()(T* adjoints, slot_index output) const
+    {
+        const T* __restrict out = adjoints + output;
+        T* __restrict in = adjoints + input;
+        for (std::size_t i = 0; i < size; ++i)
+            in[i] += static_cast<T>(p.partial(x[i], y[i])) * out[i];
+    }
+};
+
+template <class E>
+inline constexpr bool is_primitive_of_active = false;
+template <class P, class T>
+inline constexpr bool is_primitive_of_active<tensor_unary<P, active_tensor<T>>> = true;
+
+/// Runs the bound expression over every element: writes values through
+/// `write(i, value)` and the partials into J.
+template <class T, std::size_t L, class Bound, class Write>
+void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, const std::array<T*, L>& partials,
+                  Write&& write)
+{
+    for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1)) {
+        const auto element = bound.template element<0>(i, c);
+        write(i, element.value());
+        element_partials<T, L> d;
+        element.record(d, T(1));
+        for (std::size_t k = 0; k < L; ++k)
+            partials[k][i] = d.d[k];
+    }
+}
+
+template <class T, class E>
+active_tensor<T> materialize(const E& e)
+{
+    tape<T>& t = active_tape<T>();
+    const shape s = shape_of(e);
+    const std::size_t n = s.size();
+    if constexpr (is_primitive_of_active<E>) {
+        const active_tensor<T>& x = e.operand();
+        x.check_on(t);
+        T* y = t.template allocate_scratch<T>(n);
+        const auto& p = e.primitive();
+        for (std::size_t i = 0; i < n; ++i)
+            y[i] = static_cast<T>(p.primal(x.data()[i]));
+        using P = std::remove_cvref_t<decltype(p)>;
+        const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()});
+        return active_tensor<T>(y, s, first, t);
+    } else {
+        constexpr std::size_t L = E::leaf_count;
+        const auto bound = bind(e, s);
+        T* y = t.template allocate_scratch<T>(n);
+        std::array<T*, L> partials{};
+        for (auto& j : partials)
+            j = t.template allocate_scratch<T>(n);
+        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, T v) { y[i] = v; });
+        fused_reverse<T, L> reverse{n, s.last(), 1, {}, {}};
+        for (std::size_t k = 0; k < L; ++k)
+            reverse.partials[k] = partials[k];
+        bound.leaves(reverse.leaves.data());
+        const slot_index first = t.record_node(n, reverse);
+        return active_tensor<T>(y, s, first, t);
+    }
+}
+
+/// The type sums accumulate in: double for float, T otherwise.
+template <class T>
+using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
+
+} // namespace detail
+
+/// Sum of all elements of a tensor expression, fused: the expression's
+/// elements are never stored, only their partials. One tape node.
+template <tensor_expression E>
+[[nodiscard]] var<typename E::value_type> sum(const E& e)
+{
+    using T = typename E::value_type;
+    tape<T>& t = active_tape<T>();
+    const shape s = detail::shape_of(e);
+    const std::size_t n = s.size();
+    detail::accumulator_t<T> total = 0;
+    slot_index first = 0;
+    if constexpr (std::same_as<E, active_tensor<T>>) {
+        e.check_on(t);
+        for (const T v : e.values())
+            total += v;
+        const slot_index input = e.first_slot();
+        first = t.record_node(1, [n, input](T* adjoints, slot_index output) {
+            const T g = adjoints[output];
+            T* __restrict in = adjoints + input;
+            for (std::size_t i = 0; i < n; ++i)
+                in[i] += g;
+        });
+    } else {
+        constexpr std::size_t L = E::leaf_count;
+        const auto bound = detail::bind(e, s);
+        std::array<T*, L> partials{};
+        for (auto& j : partials)
+            j = t.template allocate_scratch<T>(n);
+        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, T v) { total += v; });
+        detail::fused_reverse<T, L> reverse{n, s.last(), 0, {}, {}};
+        for (std::size_t k = 0; k < L; ++k)
+            reverse.partials[k] = partials[k];
+        bound.leaves(reverse.leaves.data());
+        first = t.record_node(1, reverse);
+    }
+    return var<T>::with_stamp(first, static_cast<T>(total), var<T>::stamp_of(t, first));
+}
+
+/// Mean of all elements (sum / size).
+template <tensor_expression E>
+[[nodiscard]] var<typename E::value_type> mean(const E& e)
+{
+    using T = typename E::value_type;
+    const std::size_t n = detail::shape_of(e).size();
+    return sum(e) / static_cast<T>(n);
+}
+
+} // namespace etape

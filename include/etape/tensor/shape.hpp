@@ -1,0 +1,127 @@
+// The shape of a dense row-major tensor: rank 0 to 4 and its extents.
+// Layer: tensor (every tensor, value or active, carries one).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace etape {
+
+/// Thrown when tensor shapes do not fit an operation; the message names the
+/// operation and both shapes.
+class shape_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+class shape {
+public:
+    static constexpr std::size_t max_rank = 4;
+
+    /// Rank 0: a scalar, one element.
+    constexpr shape() noexcept = default;
+
+    shape(std::initializer_list<std::size_t> extents) : shape(std::span<const std::size_t>(extents.begin(), extents.size()))
+    {
+    }
+
+    explicit shape(std::span<const std::size_t> extents)
+    {
+        if (extents.size() > max_rank)
+            throw shape_error("etape: a tensor has rank at most 4, got rank " + std::to_string(extents.size()));
+        rank_ = extents.size();
+        for (std::size_t a = 0; a < rank_; ++a)
+            extents_[a] = extents[a];
+    }
+
+    [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
+
+    /// Number of elements (1 for rank 0, 0 when an extent is 0).
+    [[nodiscard]] constexpr std::size_t size() const noexcept
+    {
+        std::size_t n = 1;
+        for (std::size_t a = 0; a < rank_; ++a)
+            n *= extents_[a];
+        return n;
+    }
+
+    [[nodiscard]] constexpr std::size_t operator[](std::size_t axis) const noexcept { return extents_[axis]; }
+
+    /// Extent of `axis`, checked.
+    [[nodiscard]] std::size_t extent(std::size_t axis) const
+    {
+        if (axis >= rank_)
+            throw shape_error("etape: axis " + std::to_string(axis) + " of a rank-" + std::to_string(rank_) +
+                              " tensor " + to_string());
+        return extents_[axis];
+    }
+
+    /// The last extent (1 for rank 0): the length of a row.
+    [[nodiscard]] constexpr std::size_t last() const noexcept { return rank_ == 0 ? 1 : extents_[rank_ - 1]; }
+
+    [[nodiscard]] std::span<const std::size_t> extents() const noexcept { return {extents_.data(), rank_}; }
+
+    /// "[2, 3]"
+    [[nodiscard]] std::string to_string() const
+    {
+        std::string s = "[";
+        for (std::size_t a = 0; a < rank_; ++a) {
+            if (a > 0)
+                s += ", ";
+            s += std::to_string(extents_[a]);
+        }
+        return s + "]";
+    }
+
+    friend constexpr bool operator==(const shape& a, const shape& b) noexcept
+    {
+        if (a.rank_ != b.rank_)
+            return false;
+        for (std::size_t i = 0; i < a.rank_; ++i)
+            if (a.extents_[i] != b.extents_[i])
+                return false;
+        return true;
+    }
+
+private:
+    std::array<std::size_t, max_rank> extents_{};
+    std::size_t rank_ = 0;
+};
+
+namespace detail {
+
+[[noreturn]] inline void throw_shape_mismatch(std::string_view operation, const shape& a, const shape& b)
+{
+    throw shape_error("etape: shape mismatch in " + std::string(operation) + ": " + a.to_string() + " and " +
+                      b.to_string());
+}
+
+/// Row-major flat index of `index` in `s`; checks every index against its
+/// extent when `checked` (the message names the index and the extent).
+template <bool checked, std::size_t N>
+std::size_t flat_index(const shape& s, const std::array<std::size_t, N>& index)
+{
+    if constexpr (checked) {
+        if (N != s.rank())
+            throw std::out_of_range("etape: " + std::to_string(N) + " indices for a rank-" +
+                                    std::to_string(s.rank()) + " tensor " + s.to_string());
+    }
+    std::size_t flat = 0;
+    for (std::size_t a = 0; a < N; ++a) {
+        if constexpr (checked) {
+            if (index[a] >= s[a])
+                throw std::out_of_range("etape: index " + std::to_string(index[a]) + " out of range for axis " +
+                                        std::to_string(a) + " of extent " + std::to_string(s[a]) + " in " +
+                                        s.to_string());
+        }
+        flat = flat * s[a] + index[a];
+    }
+    return flat;
+}
+
+} // namespace detail
+} // namespace etape
