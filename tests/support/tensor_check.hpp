@@ -1,0 +1,40 @@
+// Test helpers for tensors: a tensor function's gradient against finite
+// differences of the same function written on plain numbers.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "support/check.hpp"
+
+namespace etape_test {
+
+/// `on_tensor(active_tensor<T>)` returns the var to differentiate;
+/// `on_numbers(std::span<const long double>)` computes the same value from
+/// the flat elements.
+template <class T, class OnTensor, class OnNumbers>
+void check_tensor_gradient(OnTensor on_tensor, OnNumbers on_numbers, const etape::tensor<T>& at,
+                           etape::gradient_check_options options = etape::gradient_check_options::for_type<T>())
+{
+    etape::tape_scope<T> scope;
+    const etape::active_tensor<T> x(at);
+    const etape::var<T> y = on_tensor(x);
+    const auto [g] = etape::gradient(y, x);
+    const auto fd = etape::finite_difference_gradient(on_numbers, at.values(), options);
+    const auto report = etape::compare_gradients(std::span<const T>(g.values()), std::span<const long double>(fd), options);
+    INFO(fmt::format("{}", report));
+    CHECK(report.passed);
+}
+
+/// Values spread over [-range, range], deterministic.
+template <class T>
+etape::tensor<T> spread(const etape::shape& s, double range = 3.0)
+{
+    etape::tensor<T> t(s);
+    const std::size_t n = t.size();
+    for (std::size_t i = 0; i < n; ++i)
+        t.data()[i] = static_cast<T>(range * (2.0 * static_cast<double>((i * 7919) % (n + 1)) / static_cast<double>(n + 1) - 1.0) + 0.01);
+    return t;
+}
+
+} // namespace etape_test
