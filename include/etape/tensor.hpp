@@ -8,3 +8,5 @@
 #include <etape/tensor/expression.hpp>
 #include <etape/tensor/fused_kernel.hpp>
 #include <etape/tensor/gradient.hpp>
+#include <etape/tensor/node_input.hpp>
+#include <etape/tensor/matmul.hpp>

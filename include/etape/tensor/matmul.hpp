@@ -1,0 +1,128 @@
+// Matrix product as one tape node: C = op(A) op(B), op a transpose or not;
+// its reverse is two more products. Uses CBLAS (OpenBLAS) when the build
+// found one (ETAPE_HAS_CBLAS), a cache-blocked loop otherwise.
+// Layer: tensor.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include <etape/tensor/node_input.hpp>
+
+#if ETAPE_HAS_CBLAS
+#include <cblas.h>
+#endif
+
+namespace etape {
+
+enum class transpose : bool { no = false, yes = true };
+
+namespace detail {
+
+/// C (m x n) += op(A) op(B), row-major, op(A) is m x k; the blocked fallback.
+template <class T>
+void gemm_blocked(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda,
+                  const T* b, std::size_t ldb, T* c, std::size_t ldc) noexcept
+{
+    constexpr std::size_t block = 64;
+    const auto at = [=](std::size_t i, std::size_t p) { return ta ? a[p * lda + i] : a[i * lda + p]; };
+    for (std::size_t i0 = 0; i0 < m; i0 += block)
+        for (std::size_t p0 = 0; p0 < k; p0 += block)
+            for (std::size_t j0 = 0; j0 < n; j0 += block) {
+                const std::size_t i1 = std::min(m, i0 + block), p1 = std::min(k, p0 + block),
+                                  j1 = std::min(n, j0 + block);
+                for (std::size_t i = i0; i < i1; ++i)
+                    for (std::size_t p = p0; p < p1; ++p) {
+                        const T aip = at(i, p);
+                        T* __restrict ci = c + i * ldc;
+                        if (tb)
+                            for (std::size_t j = j0; j < j1; ++j)
+                                ci[j] += aip * b[j * ldb + p];
+                        else {
+                            const T* __restrict bp = b + p * ldb;
+                            for (std::size_t j = j0; j < j1; ++j)
+                                ci[j] += aip * bp[j];
+                        }
+                    }
+            }
+}
+
+/// C (m x n) += op(A) op(B).
+template <class T>
+void gemm_accumulate(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda,
+                     const T* b, std::size_t ldb, T* c, std::size_t ldc) noexcept
+{
+    if (m == 0 || n == 0 || k == 0)
+        return;
+#if ETAPE_HAS_CBLAS
+    const auto op = [](bool t) { return t ? CblasTrans : CblasNoTrans; };
+    const auto i = [](std::size_t v) { return static_cast<int>(v); };
+    if constexpr (std::is_same_v<T, double>) {
+        cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), 1.0, a, i(lda), b, i(ldb), 1.0, c, i(ldc));
+        return;
+    } else if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), 1.0f, a, i(lda), b, i(ldb), 1.0f, c, i(ldc));
+        return;
+    }
+#endif
+    gemm_blocked(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+template <class T>
+struct matmul_reverse {
+    node_input<T> a;
+    node_input<T> b;
+    bool ta;
+    bool tb;
+    std::size_t m, n, k;
+
+    void operator()(T* adjoints, slot_index output) const noexcept
+    {
+        const T* dc = adjoints + output;
+        const std::size_t lda = a.shape[1], ldb = b.shape[1];
+        if (a.active) {
+            if (!ta) // dA (m x k) += dC op(B)^T
+                gemm_accumulate(false, !tb, m, k, n, dc, n, b.values, ldb, a.adjoints(adjoints), lda);
+            else // dA (k x m) += op(B) dC^T
+                gemm_accumulate(tb, true, k, m, n, b.values, ldb, dc, n, a.adjoints(adjoints), lda);
+        }
+        if (b.active) {
+            if (!tb) // dB (k x n) += op(A)^T dC
+                gemm_accumulate(!ta, false, k, n, m, a.values, lda, dc, n, b.adjoints(adjoints), ldb);
+            else // dB (n x k) += dC^T op(A)
+                gemm_accumulate(true, ta, n, k, m, dc, n, a.values, lda, b.adjoints(adjoints), ldb);
+        }
+    }
+};
+
+} // namespace detail
+
+/// op(A) op(B) for matrices (rank 2): A and B are active tensors, value
+/// tensors or tensor expressions (at least one active). One tape node.
+template <class A, class B, class T = typename detail::argument_precision<A>::type>
+    requires tensor_argument<A, T> && tensor_argument<B, T> && (tensor_expression<A> || tensor_expression<B>)
+[[nodiscard]] active_tensor<T> matmul(const A& a, const B& b, transpose transpose_a = transpose::no,
+                                      transpose transpose_b = transpose::no)
+{
+    auto ia = detail::as_node_input<T>(a);
+    auto ib = detail::as_node_input<T>(b);
+    const bool ta = transpose_a == transpose::yes, tb = transpose_b == transpose::yes;
+    if (ia.shape.rank() != 2 || ib.shape.rank() != 2)
+        detail::throw_shape_mismatch("matmul (needs two matrices)", ia.shape, ib.shape);
+    const std::size_t m = ta ? ia.shape[1] : ia.shape[0];
+    const std::size_t k = ta ? ia.shape[0] : ia.shape[1];
+    const std::size_t kb = tb ? ib.shape[1] : ib.shape[0];
+    const std::size_t n = tb ? ib.shape[0] : ib.shape[1];
+    if (k != kb)
+        detail::throw_shape_mismatch(ta || tb ? "matmul (after transposes)" : "matmul", ia.shape, ib.shape);
+
+    tape<T>& t = active_tape<T>();
+    T* c = t.template allocate_scratch<T>(m * n);
+    std::fill(c, c + m * n, T(0));
+    detail::gemm_accumulate(ta, tb, m, n, k, ia.values, ia.shape[1], ib.values, ib.shape[1], c, n);
+    const slot_index first =
+        t.record_node(m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k});
+    return active_tensor<T>(c, shape{m, n}, first, t);
+}
+
+} // namespace etape
