@@ -10,3 +10,7 @@
 #include <etape/tensor/gradient.hpp>
 #include <etape/tensor/node_input.hpp>
 #include <etape/tensor/matmul.hpp>
+#include <etape/tensor/axis.hpp>
+#include <etape/tensor/reduce.hpp>
+#include <etape/tensor/softmax.hpp>
+#include <etape/tensor/shape_ops.hpp>
