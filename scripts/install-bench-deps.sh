@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the benchmarks need on Debian/Ubuntu, non-interactively:
-# the build tools and etape's own dependencies, Google Benchmark, Sacado
-# (Trilinos) and ADOL-C. Run as root or with sudo available.
+# the build tools and etape's own dependencies (Boost, fmt, OpenBLAS, which
+# etape's matrix products use when found), Google Benchmark, Sacado
+# (Trilinos) and ADOL-C; valgrind for profiling (docs/performance.md).
+# Run as root or with sudo available.
 set -euo pipefail
 
 sudo=()
@@ -12,5 +14,6 @@ fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     cmake make g++ python3 \
-    libboost-dev libfmt-dev \
-    libbenchmark-dev libtrilinos-sacado-dev libadolc-dev
+    libboost-dev libfmt-dev libopenblas-dev \
+    libbenchmark-dev libtrilinos-sacado-dev libadolc-dev \
+    valgrind
