@@ -69,4 +69,45 @@ private:
     std::size_t capacity_ = 0;
 };
 
+/// Two growing arrays that always have the same size (a tape's partials and
+/// operand slots): one size, one capacity, one check.
+template <class A, class B>
+class growing_pair {
+public:
+    [[nodiscard]] A* first() noexcept { return first_.data(); }
+    [[nodiscard]] const A* first() const noexcept { return first_.data(); }
+    [[nodiscard]] B* second() noexcept { return second_.data(); }
+    [[nodiscard]] const B* second() const noexcept { return second_.data(); }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return std::min(first_.capacity(), second_.capacity()); }
+
+    /// Makes room for `extra` more pairs; on std::bad_alloc nothing changed
+    /// that matters (a grown first array keeps its contents).
+    void reserve_more(std::size_t extra)
+    {
+        (void)first_.reserve_more(size_ + extra - first_.size());
+        (void)second_.reserve_more(size_ + extra - second_.size());
+    }
+
+    /// Appends `count` pairs already written at first() + size(), second() + size().
+    void commit(std::size_t count) noexcept
+    {
+        size_ += count;
+        first_.commit(count);
+        second_.commit(count);
+    }
+
+    void truncate(std::size_t new_size) noexcept
+    {
+        size_ = std::min(size_, new_size);
+        first_.truncate(size_);
+        second_.truncate(size_);
+    }
+
+private:
+    growing_array<A> first_;
+    growing_array<B> second_;
+    std::size_t size_ = 0;
+};
+
 } // namespace etape::detail

@@ -4,8 +4,7 @@
 // Format (linear indexing: every active value gets a fresh slot):
 //   statement_end_[s]  end of slot s's operands; its operands start at
 //                      statement_end_[s - 1]. An input has none.
-//   partials_[k], operand_slots_[k]
-//                      d(slot s)/d(operand) and the operand's slot.
+//   operands_          partial k: d(slot s)/d(operand), and operand slot k.
 //   nodes_             records {first slot, end slot, reverse, payload} for
 //                      work that is not a scalar statement; their output
 //                      slots hold no operands, the node propagates them.
@@ -66,9 +65,8 @@ public:
 
     explicit tape(tape_limits limits = {}) : limits_(limits)
     {
-        statement_end_.push_back(0); // slot 0: the passive sink
-        if constexpr (checked_build)
-            slot_epoch_.push_back(0);
+        make_room(1, 0);
+        (void)append_slot(); // slot 0: the passive sink
     }
 
     tape(const tape&) = delete;
@@ -78,7 +76,12 @@ public:
     // ---- recording ------------------------------------------------------
 
     /// Registers an independent value (no operands); returns its slot.
-    slot_index new_input() { return new_slots(1); }
+    slot_index new_input()
+    {
+        if (size() >= slot_room_) [[unlikely]]
+            make_room(1, 0);
+        return append_slot();
+    }
 
     /// Registers `count` consecutive independent slots; returns the first.
     slot_index new_inputs(std::size_t count) { return new_slots(count); }
@@ -88,17 +91,12 @@ public:
     template <class Writer>
     slot_index record_statement(std::size_t count, Writer&& write)
     {
-        check_room(1, count);
-        T* partials = partials_.reserve_more(count);
-        slot_index* slots = operand_slots_.reserve_more(count);
-        statement_end_.reserve_more(1);
-        if constexpr (checked_build)
-            slot_epoch_.reserve_more(1);
-        std::forward<Writer>(write)(partials, slots);
-        partials_.commit(count);
-        operand_slots_.commit(count);
+        if (size() >= slot_room_ || operands_.size() + count > operand_room_) [[unlikely]]
+            make_room(1, count);
+        std::forward<Writer>(write)(operands_.first() + operands_.size(), operands_.second() + operands_.size());
+        operands_.commit(count);
         ++statements_;
-        return append_slots(1);
+        return append_slot();
     }
 
     /// Records a node with `outputs` fresh consecutive slots; returns the
@@ -111,11 +109,8 @@ public:
     {
         static_assert(std::is_invocable_v<Reverse&, T*, slot_index>,
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
-        check_room(outputs, 0);
+        make_room(outputs, 0);
         nodes_.reserve_more(1);
-        statement_end_.reserve_more(outputs);
-        if constexpr (checked_build)
-            slot_epoch_.reserve_more(outputs);
         void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
         auto* stored = new (memory) Reverse(std::move(reverse));
         node n;
@@ -143,7 +138,7 @@ public:
 
     [[nodiscard]] tape_position position() const noexcept
     {
-        return {size(), partials_.size(), nodes_.size(), statements_, arena_.position()};
+        return {size(), operands_.size(), nodes_.size(), statements_, arena_.position()};
     }
 
     /// Drops everything recorded after `p`; vars created before it keep their
@@ -156,8 +151,7 @@ public:
         destroy_nodes_after(p.nodes);
         nodes_.truncate(p.nodes);
         statement_end_.truncate(p.slots);
-        partials_.truncate(p.operands);
-        operand_slots_.truncate(p.operands);
+        operands_.truncate(p.operands);
         statements_ = p.statements;
         arena_.rewind(p.arena);
         adjoints_.truncate(p.slots);
@@ -217,12 +211,12 @@ public:
         tape_stats s;
         s.slots = size() - 1;
         s.statements = statements_;
-        s.operands = partials_.size();
+        s.operands = operands_.size();
         s.nodes = nodes_.size();
-        s.bytes = statement_end_.size() * sizeof(std::uint32_t) + partials_.size() * (sizeof(T) + sizeof(slot_index)) +
+        s.bytes = statement_end_.size() * sizeof(std::uint32_t) + operands_.size() * (sizeof(T) + sizeof(slot_index)) +
                   nodes_.size() * sizeof(node);
         s.capacity_bytes = statement_end_.capacity() * sizeof(std::uint32_t) +
-                           partials_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
+                           operands_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
                            adjoints_.capacity() * sizeof(T) + arena_.capacity();
         return s;
     }
@@ -256,16 +250,21 @@ private:
 
     void sweep_statements(slot_index bottom, slot_index top) noexcept
     {
+        if (top <= bottom)
+            return;
         T* const adj = adjoints_.data();
         const std::uint32_t* const end = statement_end_.data();
-        const T* const partial = partials_.data();
-        const slot_index* const operand = operand_slots_.data();
-        for (slot_index s = top; s-- > bottom;) {
+        const T* const partial = operands_.first();
+        const slot_index* const operand = operands_.second();
+        // statements are contiguous in the operand arrays: carry the boundary
+        std::uint32_t stop = end[top - 1];
+        for (slot_index s = top - 1; s >= bottom; --s) {
+            const std::uint32_t start = end[s - 1];
             const T a = adj[s];
-            if (a == T(0))
-                continue;
-            for (std::uint32_t k = end[s - 1]; k < end[s]; ++k)
-                adj[operand[k]] += partial[k] * a;
+            if (a != T(0))
+                for (std::uint32_t k = start; k < stop; ++k)
+                    adj[operand[k]] += partial[k] * a;
+            stop = start;
         }
     }
 
@@ -281,12 +280,22 @@ private:
         adjoints_.commit(size() - have);
     }
 
-    void check_room(std::size_t slots, std::size_t operands) const
+    /// The slow path of recording: checks the limits (throwing before
+    /// anything is written), grows the arrays, and recomputes the room.
+    [[gnu::noinline]] void make_room(std::size_t slots, std::size_t operands)
     {
-        if (size() + slots > limits_.max_slots + 1 || slots > limits_.max_slots) [[unlikely]]
+        if (size() + slots > limits_.max_slots + 1 || slots > limits_.max_slots)
             throw_length_error("slots", limits_.max_slots);
-        if (partials_.size() + operands > limits_.max_operands || operands > limits_.max_operands) [[unlikely]]
+        if (operands_.size() + operands > limits_.max_operands || operands > limits_.max_operands)
             throw_length_error("operands", limits_.max_operands);
+        statement_end_.reserve_more(slots);
+        if constexpr (checked_build)
+            slot_epoch_.reserve_more(slots);
+        operands_.reserve_more(operands);
+        slot_room_ = std::min(statement_end_.capacity(), limits_.max_slots + 1);
+        if constexpr (checked_build)
+            slot_room_ = std::min(slot_room_, slot_epoch_.capacity());
+        operand_room_ = std::min(operands_.capacity(), limits_.max_operands);
     }
 
     [[noreturn]] [[gnu::cold]] static void throw_length_error(const char* what, std::size_t limit)
@@ -297,29 +306,30 @@ private:
 
     slot_index new_slots(std::size_t count)
     {
-        check_room(count, 0);
-        statement_end_.reserve_more(count);
-        if constexpr (checked_build)
-            slot_epoch_.reserve_more(count);
+        make_room(count, 0);
         return append_slots(count);
     }
 
-    /// Appends `count` slots whose operands end at the current operand count;
-    /// room was reserved by the caller.
+    /// Appends one slot whose operands end at the current operand count;
+    /// room was made by the caller.
+    slot_index append_slot() noexcept
+    {
+        const slot_index slot = size();
+        statement_end_.data()[slot] = static_cast<std::uint32_t>(operands_.size());
+        statement_end_.commit(1);
+        if constexpr (checked_build) {
+            slot_epoch_.data()[slot] = epoch_;
+            slot_epoch_.commit(1);
+        }
+        return slot;
+    }
+
+    /// Appends `count` slots without operands; room was made by the caller.
     slot_index append_slots(std::size_t count) noexcept
     {
         const slot_index first = size();
-        const auto end = static_cast<std::uint32_t>(partials_.size());
-        std::uint32_t* ends = statement_end_.data() + first;
         for (std::size_t i = 0; i < count; ++i)
-            ends[i] = end;
-        statement_end_.commit(count);
-        if constexpr (checked_build) {
-            std::uint32_t* epochs = slot_epoch_.data() + first;
-            for (std::size_t i = 0; i < count; ++i)
-                epochs[i] = epoch_;
-            slot_epoch_.commit(count);
-        }
+            (void)append_slot();
         return first;
     }
 
@@ -332,8 +342,9 @@ private:
 
     tape_limits limits_;
     detail::growing_array<std::uint32_t> statement_end_;
-    detail::growing_array<T> partials_;
-    detail::growing_array<slot_index> operand_slots_;
+    detail::growing_pair<T, slot_index> operands_; // partials and operand slots
+    std::size_t slot_room_ = 0;    // slots that fit before make_room() must run
+    std::size_t operand_room_ = 0; // operands likewise
     detail::growing_array<node> nodes_;
     detail::growing_array<T> adjoints_;
     detail::growing_array<std::uint32_t> slot_epoch_; // checked build only
