@@ -14,3 +14,5 @@
 #include <etape/tensor/reduce.hpp>
 #include <etape/tensor/softmax.hpp>
 #include <etape/tensor/shape_ops.hpp>
+#include <etape/tensor/conv2d.hpp>
+#include <etape/tensor/pooling.hpp>

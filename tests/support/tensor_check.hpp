@@ -38,3 +38,41 @@ etape::tensor<T> spread(const etape::shape& s, double range = 3.0)
 }
 
 } // namespace etape_test
+
+namespace etape_test {
+
+/// The gradient of a function of several tensors with respect to each of
+/// them in turn (x, w and bias of conv2d, say): `on_tensors(xs)` gets every
+/// argument as an active tensor (a const std::vector, in order) and returns
+/// the var to differentiate; `on_numbers(xs)` computes the same value from
+/// the arguments' flat elements (a const std::vector<std::vector<long double>>).
+template <class T, class OnTensors, class OnNumbers>
+void check_tensor_gradients(OnTensors on_tensors, OnNumbers on_numbers, const std::vector<etape::tensor<T>>& at,
+                            etape::gradient_check_options options = etape::gradient_check_options::for_type<T>())
+{
+    std::vector<std::vector<long double>> numbers;
+    for (const auto& a : at)
+        numbers.emplace_back(a.values().begin(), a.values().end());
+    for (std::size_t k = 0; k < at.size(); ++k) {
+        etape::tape_scope<T> scope;
+        std::vector<etape::active_tensor<T>> xs;
+        for (const auto& a : at)
+            xs.emplace_back(a);
+        const std::vector<etape::active_tensor<T>>& arguments = xs;
+        const etape::var<T> y = on_tensors(arguments);
+        const auto [g] = etape::gradient(y, xs[k]);
+        std::vector<std::vector<long double>> point = numbers;
+        const auto fd = etape::finite_difference_gradient(
+            [&](std::span<const long double> p) {
+                point[k].assign(p.begin(), p.end());
+                const std::vector<std::vector<long double>>& all = point;
+                return on_numbers(all);
+            },
+            at[k].values(), options);
+        const auto report = etape::compare_gradients(std::span<const T>(g.values()), std::span<const long double>(fd), options);
+        INFO(fmt::format("argument {}: {}", k, report));
+        CHECK(report.passed);
+    }
+}
+
+} // namespace etape_test
