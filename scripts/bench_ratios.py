@@ -1,20 +1,18 @@
 #!/usr/bin/env python3
 """Ratios to Sacado Rad from Google Benchmark JSON output of etape_bench_scalar.
 
-Benchmark names are scalar/<case>/<impl> (impl: plain, hand, etape, sacado,
-adolc). For each case the script takes the median time of each impl over the
-repetitions (the "median" aggregate when the run reported aggregates,
-otherwise the median of the individual runs) and prints each impl's time
-divided by Sacado's, with etape's target ratio where the team set one.
-
     scripts/bench_ratios.py OUT.json [MORE.json ...] [--time cpu|real] [--markdown]
 
-Several files (runs of different cases, e.g. the two processes of
-scripts/bench.sh) are merged; each case's ratios come from one file, so
-they are always ratios within one run.
+Benchmark names are scalar/<case>/<impl> (impl: plain, hand, etape, sacado,
+adolc). For each case and impl the script pools the repetitions of every
+file given (the processes of one scripts/bench.sh run) and takes the median;
+files that hold only aggregates contribute their "median" aggregate. It
+prints each impl's median divided by Sacado's, etape's target ratio where the
+team set one, and the spread: the largest coefficient of variation of the
+etape and Sacado samples.
 
 Exit status: 0, also when a target is missed (the table says so); 1 when the
-file holds no scalar benchmark or no Sacado times.
+files hold no scalar benchmark or no Sacado times.
 """
 
 import argparse
@@ -41,38 +39,23 @@ CASE_ORDER = ["elu_mlp", "elu_sum_1000", "elu_sum_100000", "logsumexp", "normal_
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-def load_medians(path, time_key):
-    """{(case, impl): median time in ns}, and the case order of the file."""
+def load_samples(path, time_key, samples, medians, contexts):
+    """Adds the file's repetitions to samples[(case, impl)] (ns), its median
+    aggregates to medians[(case, impl)], its context to contexts."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
-    aggregated = {}
-    spread = {}
-    samples = {}
-    order = []
+    contexts.append(data.get("context", {}))
     for b in data.get("benchmarks", []):
-        name = b.get("run_name", b["name"])
-        parts = name.split("/")
-        if len(parts) != 3 or parts[0] != "scalar":
+        parts = b.get("run_name", b["name"]).split("/")
+        if len(parts) != 3 or parts[0] != "scalar" or b.get("error_occurred"):
             continue
-        _, case, impl = parts
-        if case not in order:
-            order.append(case)
+        key = (parts[1], parts[2])
         ns = float(b[time_key]) * UNIT_NS[b.get("time_unit", "ns")]
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
-                aggregated[(case, impl)] = ns
-            elif b.get("aggregate_name") == "cv":
-                spread[(case, impl)] = float(b[time_key])
-        elif b.get("error_occurred"):
-            continue
+                medians.setdefault(key, []).append(ns)
         else:
-            samples.setdefault((case, impl), []).append(ns)
-    medians = {key: statistics.median(values) for key, values in samples.items()}
-    for key, values in samples.items():
-        if len(values) > 1 and statistics.mean(values) > 0:
-            spread[key] = statistics.stdev(values) / statistics.mean(values)
-    medians.update(aggregated)  # the library's own median wins
-    return medians, spread, order, data.get("context", {})
+            samples.setdefault(key, []).append(ns)
 
 
 def format_time(ns):
@@ -91,23 +74,22 @@ def main():
     args = parser.parse_args()
 
     time_key = "cpu_time" if args.time == "cpu" else "real_time"
-    medians, spread, order, contexts = {}, {}, [], []
+    samples, aggregate_medians, contexts = {}, {}, []
     for path in args.json:
-        m, s, o, context = load_medians(path, time_key)
-        for case in o:
-            if case in order:
-                sys.exit(f"{path}: case {case} is also in an earlier file; ratios must come from one run")
-        medians.update(m)
-        spread.update(s)
-        order += o
-        contexts.append(context)
-    if not order:
+        load_samples(path, time_key, samples, aggregate_medians, contexts)
+    pooled = {key: values for key, values in aggregate_medians.items() if key not in samples}
+    pooled.update(samples)  # individual repetitions, where present, win over aggregates
+    if not pooled:
         sys.exit(f"{', '.join(args.json)}: no scalar/<case>/<impl> benchmarks")
-    order.sort(key=lambda case: CASE_ORDER.index(case) if case in CASE_ORDER else len(CASE_ORDER))
+    medians = {key: statistics.median(values) for key, values in pooled.items()}
+    spread = {key: statistics.stdev(v) / statistics.mean(v) for key, v in samples.items() if len(v) > 1}
     if not any(impl == "sacado" for (_, impl) in medians):
         sys.exit(f"{', '.join(args.json)}: no Sacado times (was etape_bench_scalar built with Sacado?)")
+    order = sorted({case for case, _ in medians},
+                   key=lambda c: (CASE_ORDER.index(c) if c in CASE_ORDER else len(CASE_ORDER), c))
 
-    header = ["case", "sacado (median)"] + [f"{impl}/sacado" for impl in IMPLS] + ["etape target", "etape", "max cv"]
+    header = (["case", "sacado (median)"] + [f"{impl}/sacado" for impl in IMPLS] +
+              ["etape target", "etape", "samples", "max cv"])
     rows = []
     for case in order:
         sacado = medians.get((case, "sacado"))
@@ -122,17 +104,17 @@ def main():
             row.append("-")
         else:
             row.append("met" if etape / sacado <= target else "MISSED")
-        # Run-to-run spread: the largest coefficient of variation over the
-        # repetitions among the case's etape and Sacado times.
+        row.append(str(len(pooled.get((case, "sacado"), []))))
         cvs = [spread[(case, impl)] for impl in ("etape", "sacado") if (case, impl) in spread]
         row.append(f"{100 * max(cvs):.1f}%" if cvs else "-")
         rows.append(row)
 
-    print(f"# {args.time} time, median over repetitions; ratios are impl time / Sacado Rad time in the same run")
+    print(f"# {args.time} time; each impl's median over all repetitions of {len(args.json)} file(s), "
+          "divided by Sacado Rad's median; samples: repetitions pooled per impl")
     for context in contexts:
         if context:
             load = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
-            print(f"# run of {context.get('date', '?')}: {context.get('num_cpus', '?')} CPUs at "
+            print(f"# process of {context.get('date', '?')}: {context.get('num_cpus', '?')} CPUs at "
                   f"{context.get('mhz_per_cpu', '?')} MHz, load average {load or '?'}")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
