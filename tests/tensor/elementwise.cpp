@@ -207,3 +207,19 @@ TEST_CASE("an output never aliases an input: every assignment takes fresh slots"
     CHECK(g(1) == doctest::Approx(32.0));
     CHECK(g(2) == doctest::Approx(108.0));
 }
+
+TEST_CASE("an unused node with an infinite partial does not poison the gradient")
+{
+    // found by the random differential test: log1p(tanh(-30)) = -inf is
+    // recorded but unused; its zero adjoint must pass nothing, not 0 * inf
+    etape::tape_scope<double> scope;
+    const etape::active_tensor<double> x(etape::tensor<double>({2}, {-30.0, 0.5}));
+    const etape::active_tensor<double> unused = etape::log1p(etape::tanh(x));
+    const etape::active_tensor<double> fused_unused = etape::log1p(etape::tanh(x) * 1.0) + x;
+    const etape::var<double> y = etape::sum(x * 2.0);
+    const auto [g] = etape::gradient(y, x);
+    CHECK(std::isinf(unused.values()[0]));
+    CHECK(std::isinf(fused_unused.values()[0]));
+    CHECK(g(0) == 2.0);
+    CHECK(g(1) == 2.0);
+}

@@ -52,7 +52,7 @@ public:
 
     /// Records a tensor expression as one fused node.
     template <class E>
-        requires(std::remove_cvref_t<E>::is_etape_tensor_expression && !std::same_as<std::remove_cvref_t<E>, active_tensor>)
+        requires(tensor_expression<E> && !std::same_as<std::remove_cvref_t<E>, active_tensor>)
     active_tensor(const E& e) : active_tensor(detail::materialize<T>(e)) // NOLINT: z = x * y + 1 reads naturally
     {
     }

@@ -21,6 +21,15 @@ namespace etape {
 
 namespace detail {
 
+/// partial * adjoint, except that a zero adjoint passes nothing on, not even
+/// 0 * inf (as the scalar sweep skips a zero adjoint). Branch-free, so the
+/// loops stay vectorizable.
+template <class T>
+[[nodiscard]] inline T contribution(T partial, T adjoint) noexcept
+{
+    return adjoint == T(0) ? T(0) : partial * adjoint;
+}
+
 /// Reverse of a fused node: output adjoints are read with `output_stride`
 /// (1 for an elementwise output, 0 for a sum into one slot).
 template <class T, std::size_t L>
@@ -41,19 +50,19 @@ struct fused_reverse {
             case broadcast::full:
                 if (output_stride == 1)
                     for (std::size_t i = 0; i < size; ++i)
-                        in[i] += j[i] * out[i];
+                        in[i] += contribution(j[i], out[i]);
                 else
                     for (std::size_t i = 0; i < size; ++i)
-                        in[i] += j[i] * out[0];
+                        in[i] += contribution(j[i], out[0]);
                 break;
             case broadcast::row:
                 for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
-                    in[c] += j[i] * out[i * output_stride];
+                    in[c] += contribution(j[i], out[i * output_stride]);
                 break;
             case broadcast::scalar: {
                 T sum = T(0);
                 for (std::size_t i = 0; i < size; ++i)
-                    sum += j[i] * out[i * output_stride];
+                    sum += contribution(j[i], out[i * output_stride]);
                 in[0] += sum;
                 break;
             }
@@ -76,7 +85,7 @@ struct primitive_reverse {
         const T* __restrict out = adjoints + output;
         T* __restrict in = adjoints + input;
         for (std::size_t i = 0; i < size; ++i)
-            in[i] += static_cast<T>(p.partial(x[i], y[i])) * out[i];
+            in[i] += contribution(static_cast<T>(p.partial(x[i], y[i])), out[i]);
     }
 };
 
