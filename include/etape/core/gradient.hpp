@@ -90,13 +90,17 @@ template <class T>
 {
     tape<T>& t = active_tape<T>();
     detail::require_recorded(t, y);
-    for (const auto& x : xs)
+    slot_index lowest = ~slot_index{0};
+    for (const auto& x : xs) {
         detail::require_recorded(t, x);
-    detail::sweep_from(t, y, detail::lowest_slot(xs));
-    std::vector<T> result;
-    result.reserve(xs.size());
-    for (const auto& x : xs)
-        result.push_back(detail::adjoint_of(t, x));
+        if (x.is_active() && x.slot() < lowest)
+            lowest = x.slot();
+    }
+    detail::sweep_from(t, y, lowest);
+    std::vector<T> result(xs.size());
+    const T* adjoints = t.adjoints(); // sized by the sweep; slot 0 (passive vars) reads as zero below
+    for (std::size_t i = 0; i < xs.size(); ++i)
+        result[i] = xs[i].is_active() ? adjoints[xs[i].slot()] : T(0);
     return result;
 }
 

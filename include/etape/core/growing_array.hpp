@@ -69,45 +69,47 @@ private:
     std::size_t capacity_ = 0;
 };
 
-/// Two growing arrays that always have the same size (a tape's partials and
-/// operand slots): one size, one capacity, one check.
+/// Two arrays that always have the same size (a tape's partials and operand
+/// slots): one size, one capacity, one check.
 template <class A, class B>
 class growing_pair {
-public:
-    [[nodiscard]] A* first() noexcept { return first_.data(); }
-    [[nodiscard]] const A* first() const noexcept { return first_.data(); }
-    [[nodiscard]] B* second() noexcept { return second_.data(); }
-    [[nodiscard]] const B* second() const noexcept { return second_.data(); }
-    [[nodiscard]] std::size_t size() const noexcept { return size_; }
-    [[nodiscard]] std::size_t capacity() const noexcept { return std::min(first_.capacity(), second_.capacity()); }
+    static_assert(std::is_trivially_copyable_v<A> && std::is_trivially_copyable_v<B>);
 
-    /// Makes room for `extra` more pairs; on std::bad_alloc nothing changed
-    /// that matters (a grown first array keeps its contents).
+public:
+    [[nodiscard]] A* first() noexcept { return first_.get(); }
+    [[nodiscard]] const A* first() const noexcept { return first_.get(); }
+    [[nodiscard]] B* second() noexcept { return second_.get(); }
+    [[nodiscard]] const B* second() const noexcept { return second_.get(); }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+    /// Makes room for `extra` more pairs; on std::bad_alloc nothing changed.
     void reserve_more(std::size_t extra)
     {
-        (void)first_.reserve_more(size_ + extra - first_.size());
-        (void)second_.reserve_more(size_ + extra - second_.size());
+        if (capacity_ - size_ >= extra)
+            return;
+        const std::size_t target = std::max({size_ + extra, 2 * capacity_, std::size_t{1024}});
+        auto a = std::make_unique_for_overwrite<A[]>(target);
+        auto b = std::make_unique_for_overwrite<B[]>(target);
+        if (size_ > 0) {
+            std::memcpy(static_cast<void*>(a.get()), first_.get(), size_ * sizeof(A));
+            std::memcpy(static_cast<void*>(b.get()), second_.get(), size_ * sizeof(B));
+        }
+        first_ = std::move(a);
+        second_ = std::move(b);
+        capacity_ = target;
     }
 
     /// Appends `count` pairs already written at first() + size(), second() + size().
-    void commit(std::size_t count) noexcept
-    {
-        size_ += count;
-        first_.commit(count);
-        second_.commit(count);
-    }
+    void commit(std::size_t count) noexcept { size_ += count; }
 
-    void truncate(std::size_t new_size) noexcept
-    {
-        size_ = std::min(size_, new_size);
-        first_.truncate(size_);
-        second_.truncate(size_);
-    }
+    void truncate(std::size_t new_size) noexcept { size_ = std::min(size_, new_size); }
 
 private:
-    growing_array<A> first_;
-    growing_array<B> second_;
+    std::unique_ptr<A[]> first_;
+    std::unique_ptr<B[]> second_;
     std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
 };
 
 } // namespace etape::detail

@@ -35,8 +35,9 @@ struct divide_op {
     template <class T> static constexpr T primal(T a, T b) { return a / b; }
     /// d(a/b)/da = 1/b
     template <class T> static constexpr T partial_left(T, T b, T) { return T(1) / b; }
-    /// d(a/b)/db = -y/b
-    template <class T> static constexpr T partial_right(T, T b, T y) { return -y / b; }
+    /// d(a/b)/db = -y/b, written with the same 1/b as partial_left so that
+    /// a statement divides once
+    template <class T> static constexpr T partial_right(T, T b, T y) { return -y * (T(1) / b); }
 };
 
 struct negate_op {

@@ -36,14 +36,13 @@ T softmax_row(const T* x, T* p, std::size_t columns) noexcept
     return m + static_cast<T>(std::log(s));
 }
 
-template <class T>
-struct rows_of {
+/// A tensor seen as rows along its last axis.
+struct row_layout {
     std::size_t rows;
     std::size_t columns;
 };
 
-template <class T>
-rows_of<T> rows_for(const shape& s, const char* operation)
+inline row_layout rows_for(const shape& s, const char* operation)
 {
     if (s.rank() == 0)
         throw shape_error(std::string("etape: ") + operation + " needs rank >= 1, got a scalar");
@@ -60,7 +59,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
 [[nodiscard]] active_tensor<T> softmax(const X& x)
 {
     const auto in = detail::as_node_input<T>(x);
-    const auto [rows, columns] = detail::rows_for<T>(in.shape, "softmax");
+    const auto layout = detail::rows_for(in.shape, "softmax");
+    const std::size_t rows = layout.rows, columns = layout.columns;
     tape<T>& t = active_tape<T>();
     T* y = t.template allocate_scratch<T>(in.shape.size());
     for (std::size_t r = 0; r < rows; ++r)
@@ -89,7 +89,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
 [[nodiscard]] active_tensor<T> log_softmax(const X& x)
 {
     const auto in = detail::as_node_input<T>(x);
-    const auto [rows, columns] = detail::rows_for<T>(in.shape, "log_softmax");
+    const auto layout = detail::rows_for(in.shape, "log_softmax");
+    const std::size_t rows = layout.rows, columns = layout.columns;
     tape<T>& t = active_tape<T>();
     const std::size_t n = in.shape.size();
     T* y = t.template allocate_scratch<T>(n);
