@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs (Debian 12, as root), then builds and
 # runs the whole suite twice: a Release build, and a build under
-# AddressSanitizer + UndefinedBehaviorSanitizer; then the threading tests
-# under ThreadSanitizer. Each ctest prints its summary.
+# AddressSanitizer + UndefinedBehaviorSanitizer; the libFuzzer target for a
+# short while from the committed seed corpus; then the threading tests under
+# ThreadSanitizer. Each ctest prints its summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake make libboost-dev libfmt-dev doctest-dev)
+packages=(g++ cmake make libboost-dev libfmt-dev doctest-dev libopenblas-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -25,6 +26,12 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DETAPE_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
 cmake --build build-sanitize -j"$jobs"
 ctest --test-dir build-sanitize --output-on-failure -j"$jobs"
+
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETAPE_BUILD_FUZZERS=ON \
+    -DETAPE_BUILD_TESTS=OFF -DETAPE_BUILD_EXAMPLES=OFF
+cmake --build build-fuzz -j"$jobs" --target etape_fuzz_expression
+rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus && cp fuzz/corpus/* build-fuzz/corpus/
+./build-fuzz/fuzz/etape_fuzz_expression build-fuzz/corpus -max_total_time="${ETAPE_FUZZ_SECONDS:-30}" -print_final_stats=1
 
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DETAPE_SANITIZE_THREAD=ON -DCMAKE_CXX_FLAGS=-O1
 cmake --build build-tsan -j"$jobs" --target etape_tests etape_tests_checked
