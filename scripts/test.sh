@@ -34,5 +34,5 @@ rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus && cp fuzz/corpus/* build
 ./build-fuzz/fuzz/etape_fuzz_expression build-fuzz/corpus -max_total_time="${ETAPE_FUZZ_SECONDS:-30}" -print_final_stats=1
 
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DETAPE_SANITIZE_THREAD=ON -DCMAKE_CXX_FLAGS=-O1
-cmake --build build-tsan -j"$jobs" --target etape_tests etape_tests_checked
+cmake --build build-tsan -j"$jobs" --target etape_tests_threads etape_tests_checked
 ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R thread
