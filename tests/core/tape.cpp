@@ -124,6 +124,7 @@ TEST_CASE_TEMPLATE("tape growth beyond its limits is a clear length_error", T, E
     (void)scope.get().new_inputs(100 - 81); // up to the slot limit
     CHECK_THROWS_WITH_AS(etape::var<T>(T(1)), doctest::Contains("slots"), std::length_error);
     CHECK_THROWS_AS((void)scope.get().new_inputs(1000), std::length_error);
+    CHECK_THROWS_AS((void)scope.get().template allocate_scratch<T>(~std::size_t{0} / 4), std::length_error);
     // the recording is still sound
     CHECK(etape::gradient(x, x)[0] == T(1));
 }

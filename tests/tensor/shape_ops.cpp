@@ -89,3 +89,13 @@ TEST_CASE("element access out of range in the checked build")
         CHECK(&t(1, 2) == t.data() + 5);
     }
 }
+
+TEST_CASE("a shape with more elements than a tape can hold is rejected")
+{
+    CHECK_THROWS_WITH_AS(etape::shape({1u << 20, 1u << 20}),
+                         "etape: a tensor of shape [1048576, 1048576] has more elements than a tape can hold",
+                         etape::shape_error);
+    CHECK_THROWS_AS(etape::shape({~std::size_t{0}, 2}), etape::shape_error);
+    CHECK(etape::shape({1u << 20, 0}).size() == 0); // an empty one is fine
+    CHECK(etape::shape({1u << 16, 1u << 15}).size() == (std::size_t{1} << 31));
+}

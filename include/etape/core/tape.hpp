@@ -131,6 +131,8 @@ public:
     [[nodiscard]] U* allocate_scratch(std::size_t count)
     {
         static_assert(std::is_trivially_destructible_v<U>);
+        if (count > std::numeric_limits<std::size_t>::max() / sizeof(U) / 2) [[unlikely]]
+            throw std::length_error("etape: scratch of " + std::to_string(count) + " elements does not fit in memory");
         return static_cast<U*>(arena_.allocate(count * sizeof(U), alignof(U)));
     }
 

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <initializer_list>
 #include <span>
 #include <stdexcept>
@@ -31,11 +33,19 @@ public:
 
     explicit shape(std::span<const std::size_t> extents)
     {
+        bool overflow = false;
         if (extents.size() > max_rank)
             throw shape_error("etape: a tensor has rank at most 4, got rank " + std::to_string(extents.size()));
         rank_ = extents.size();
-        for (std::size_t a = 0; a < rank_; ++a)
+        std::size_t n = 1;
+        for (std::size_t a = 0; a < rank_; ++a) {
             extents_[a] = extents[a];
+            if (extents[a] != 0 && n > std::numeric_limits<std::uint32_t>::max() / extents[a])
+                overflow = true; // more elements than a tape has slots
+            n *= extents[a];
+        }
+        if (overflow && n != 0)
+            throw shape_error("etape: a tensor of shape " + to_string() + " has more elements than a tape can hold");
     }
 
     [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
