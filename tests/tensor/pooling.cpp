@@ -11,6 +11,8 @@
 #include "support/tensor_check.hpp"
 
 using etape_test::check_tensor_gradient;
+using etape_test::loss;
+using etape_test::output_weights;
 using etape_test::spread;
 
 namespace {
@@ -42,29 +44,6 @@ std::vector<long double> reference_pool(const pool_case& k, std::span<const long
                 y[(plane * k.oh() + i) * k.ow() + j] = max ? m : s / static_cast<long double>(k.size * k.size);
             }
     return y;
-}
-
-/// Fixed unequal weights r over the output, in steps of 1/4 (exact in float).
-template <class T> etape::tensor<T> output_weights(const etape::shape& s)
-{
-    etape::tensor<T> r(s);
-    for (std::size_t k = 0; k < r.size(); ++k)
-        r.data()[k] = T(0.25) * static_cast<T>(1 + (k * 3) % 7) - T(1);
-    return r;
-}
-
-/// The loss both sides compute: sum_k r_k y_k + y_k^2 / 4.
-template <class T> etape::var<T> loss(const etape::active_tensor<T>& y, const etape::tensor<T>& r)
-{
-    return etape::sum(y * r + y * y * T(0.25));
-}
-
-template <class T> long double loss(std::span<const long double> y, const etape::tensor<T>& r)
-{
-    long double s = 0;
-    for (std::size_t k = 0; k < y.size(); ++k)
-        s += static_cast<long double>(r.data()[k]) * y[k] + y[k] * y[k] / 4;
-    return s;
 }
 
 // clang-format off
