@@ -10,8 +10,15 @@
 //                      slots hold no operands, the node propagates them.
 // Slot 0 is a passive sink: default-constructed vars point at it and what
 // flows into it is never read.
+//
+// Anomaly mode (detect_anomalies) adds notes beside the recording: each
+// statement's text and operand values, each labelled node's name and inputs;
+// the sweep then checks every adjoint it writes and throws anomaly_error at
+// the first NaN or inf.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -20,11 +27,14 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include <etape/core/anomaly.hpp>
 #include <etape/core/config.hpp>
 #include <etape/core/errors.hpp>
 #include <etape/core/growing_array.hpp>
 #include <etape/core/node_arena.hpp>
+#include <etape/core/number_text.hpp>
 
 namespace etape {
 
@@ -103,9 +113,10 @@ public:
     /// first. `reverse` is a callable `reverse(T* adjoints, slot_index first)`,
     /// stored in the tape's arena and destroyed on rewind; the sweep calls it
     /// when it reaches the node: it reads the adjoints of the output slots
-    /// [first, first + outputs) and adds into those of its inputs.
+    /// [first, first + outputs) and adds into those of its inputs. `label`
+    /// names the node and its inputs for anomaly mode (unused otherwise).
     template <class Reverse>
-    slot_index record_node(std::size_t outputs, Reverse reverse)
+    slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label = {})
     {
         static_assert(std::is_invocable_v<Reverse&, T*, slot_index>,
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
@@ -123,7 +134,32 @@ public:
         n.first = append_slots(outputs);
         n.end = static_cast<slot_index>(n.first + outputs);
         nodes_.push_back(n);
+        if (anomaly_mode_ && !label.name.empty()) [[unlikely]]
+            node_notes_.push_back({nodes_.size() - 1, label.name, label.describe, label.elementwise,
+                                   std::vector<node_operand<T>>(label.inputs.begin(), label.inputs.end())});
         return n.first;
+    }
+
+    // ---- anomaly mode ----------------------------------------------------
+
+    /// Switches anomaly mode on or off. While on, statements and labelled
+    /// nodes are recorded with notes, and every sweep checks each adjoint it
+    /// writes, throwing anomaly_error at the first NaN or inf. Only what was
+    /// recorded while it was on can be named in a report.
+    void detect_anomalies(bool on = true) noexcept { anomaly_mode_ = on; }
+
+    [[nodiscard]] bool detecting_anomalies() const noexcept { return anomaly_mode_; }
+
+    /// Anomaly mode: keeps the text and operand values of the statement just
+    /// recorded at `slot`; `record_values(collector)` records the statement's
+    /// expression into a collector of operand values (see var).
+    template <class RecordValues>
+    void note_statement(slot_index slot, detail::describe_function describe, RecordValues&& record_values)
+    {
+        const std::size_t first = noted_values_.size();
+        detail::operand_value_collector<T, tape> collector{&noted_values_, this};
+        std::forward<RecordValues>(record_values)(collector);
+        statement_notes_.push_back({slot, first, noted_values_.size() - first, describe});
     }
 
     /// Scratch memory in the node arena, alive until a rewind past this point.
@@ -157,6 +193,7 @@ public:
         statements_ = p.statements;
         arena_.rewind(p.arena);
         adjoints_.truncate(p.slots);
+        forget_notes_after(p);
         if constexpr (checked_build) {
             slot_epoch_.truncate(p.slots);
             ++epoch_;
@@ -181,23 +218,13 @@ public:
 
     /// Propagates adjoints from every slot below `top` (exclusive) down to
     /// slot `bottom` (inclusive, at least 1) through statements and nodes.
+    /// In anomaly mode, throws anomaly_error at the first NaN or inf adjoint.
     void sweep(slot_index top, slot_index bottom = 1)
     {
-        extend_adjoints();
-        bottom = bottom == 0 ? 1 : bottom;
-        top = top > size() ? size() : top;
-        std::size_t k = nodes_.size();
-        while (k > 0 && nodes_[k - 1].first >= top)
-            --k; // nodes entirely above the seed contribute nothing
-        slot_index upper = top;
-        for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
-            const node& n = nodes_[k - 1];
-            sweep_statements(n.end, upper);
-            n.reverse(n.payload, adjoints_.data(), n.first);
-            upper = n.first;
-        }
-        if (upper > bottom)
-            sweep_statements(bottom, upper);
+        if (anomaly_mode_) [[unlikely]]
+            sweep_range<true>(top, bottom);
+        else
+            sweep_range<false>(top, bottom);
     }
 
     /// Sweeps the whole recording back to position `p`.
@@ -250,7 +277,36 @@ private:
         void (*destroy)(void*);
     };
 
-    void sweep_statements(slot_index bottom, slot_index top) noexcept
+    template <bool Check>
+    void sweep_range(slot_index top, slot_index bottom)
+    {
+        extend_adjoints();
+        bottom = bottom == 0 ? 1 : bottom;
+        top = top > size() ? size() : top;
+        if constexpr (Check)
+            check_range(bottom, top, "before the sweep began (a seed, or left by an earlier sweep)");
+        std::size_t k = nodes_.size();
+        while (k > 0 && nodes_[k - 1].first >= top)
+            --k; // nodes entirely above the seed contribute nothing
+        slot_index upper = top;
+        for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
+            const node& n = nodes_[k - 1];
+            sweep_statements<Check>(n.end, upper);
+            if constexpr (Check)
+                check_range(n.first, n.end, unlabelled_writer);
+            n.reverse(n.payload, adjoints_.data(), n.first);
+            if constexpr (Check)
+                check_node_inputs(k - 1);
+            upper = n.first;
+        }
+        if (upper > bottom)
+            sweep_statements<Check>(bottom, upper);
+        if constexpr (Check)
+            check_range(bottom, top, unlabelled_writer);
+    }
+
+    template <bool Check>
+    void sweep_statements(slot_index bottom, slot_index top) noexcept(!Check)
     {
         if (top <= bottom)
             return;
@@ -263,11 +319,133 @@ private:
         for (slot_index s = top - 1; s >= bottom; --s) {
             const std::uint32_t start = end[s - 1];
             const T a = adj[s];
+            if constexpr (Check)
+                if (!std::isfinite(a)) [[unlikely]]
+                    check_range(s, s + 1, unlabelled_writer);
             if (a != T(0))
-                for (std::uint32_t k = start; k < stop; ++k)
+                for (std::uint32_t k = start; k < stop; ++k) {
                     adj[operand[k]] += partial[k] * a;
+                    if constexpr (Check)
+                        if (!std::isfinite(adj[operand[k]])) [[unlikely]]
+                            report_statement(s, k - start, start, stop);
+                }
             stop = start;
         }
+    }
+
+    // ---- anomaly mode: checks and reports (cold) ----------------------------
+
+    static constexpr const char* unlabelled_writer =
+        "by a node without a label (record_node's node_label) or recorded before anomaly mode was on";
+
+    [[nodiscard]] static std::string text_of(T v) { return std::isnan(v) ? "NaN" : detail::number_text(v); }
+
+    /// A non-finite adjoint in [bottom, top) that no check saw being written.
+    void check_range(slot_index bottom, slot_index top, const char* when) const
+    {
+        const T* adj = adjoints_.data();
+        for (slot_index s = bottom; s < top; ++s)
+            if (!std::isfinite(adj[s])) [[unlikely]]
+                throw anomaly_error("etape anomaly: the adjoint of slot " + std::to_string(s) + " is " +
+                                        text_of(adj[s]) + ", written " + when,
+                                    "", {}, std::nullopt, s);
+    }
+
+    [[noreturn]] [[gnu::cold]] void report_statement(slot_index s, std::size_t k, std::uint32_t start,
+                                                     std::uint32_t stop) const
+    {
+        const slot_index target = operands_.second()[start + k];
+        const T adjoint = adjoints_.data()[s];
+        std::string operation;
+        std::vector<long double> values;
+        const auto note = std::lower_bound(statement_notes_.begin(), statement_notes_.end(), s,
+                                           [](const detail::statement_note& n, slot_index v) { return n.slot < v; });
+        const bool noted = note != statement_notes_.end() && note->slot == s;
+        if (noted) {
+            note->describe(operation);
+            for (std::size_t i = 0; i < note->count; ++i)
+                values.push_back(noted_values_[note->first_value + i]);
+        }
+        std::string report = "etape anomaly: the adjoint of slot " + std::to_string(target) + " became " +
+                             text_of(adjoints_.data()[target]) + " in the reverse of statement " +
+                             std::to_string(s) + (noted ? " `" + operation + "`" : std::string()) + ": operand a" +
+                             std::to_string(k) + " (slot " + std::to_string(target) + ") has partial " +
+                             text_of(operands_.first()[start + k]) + ", the statement's adjoint is " +
+                             text_of(adjoint);
+        if (noted) {
+            report += "; operands when recorded:";
+            for (std::size_t i = 0; i < values.size(); ++i)
+                report += " a" + std::to_string(i) + " = " + text_of(static_cast<T>(values[i])) +
+                          (i + 1 < values.size() ? "," : "");
+        } else {
+            report += " (" + std::to_string(stop - start) +
+                      " operands; recorded before anomaly mode was on, so no text or values)";
+        }
+        throw anomaly_error(report, std::move(operation), std::move(values), std::nullopt, target);
+    }
+
+    /// After a labelled node's reverse: the first non-finite adjoint among
+    /// its inputs, reported with the node's name and the element.
+    void check_node_inputs(std::size_t index) const
+    {
+        const auto note = std::lower_bound(node_notes_.begin(), node_notes_.end(), index,
+                                           [](const detail::node_note<T>& n, std::size_t v) { return n.node < v; });
+        if (note == node_notes_.end() || note->node != index)
+            return;
+        const T* adj = adjoints_.data();
+        for (std::size_t input = 0; input < note->inputs.size(); ++input) {
+            const node_operand<T>& in = note->inputs[input];
+            if (in.first == 0)
+                continue; // a value tensor: no adjoints
+            for (std::size_t i = 0; i < in.size; ++i)
+                if (!std::isfinite(adj[in.first + i])) [[unlikely]]
+                    report_node(*note, input, i);
+        }
+    }
+
+    [[noreturn]] [[gnu::cold]] void report_node(const detail::node_note<T>& note, std::size_t input,
+                                                std::size_t element) const
+    {
+        const node& n = nodes_[note.node];
+        const node_operand<T>& in = note.inputs[input];
+        const slot_index target = static_cast<slot_index>(in.first + element);
+        std::string operation(note.name);
+        if (note.describe) {
+            operation += ' ';
+            note.describe(operation);
+        }
+        std::vector<long double> values;
+        std::string listed;
+        const auto list = [&](std::size_t k, const node_operand<T>& o, std::size_t at) {
+            if (o.values == nullptr || o.size == 0)
+                return;
+            const T v = o.values[at % o.size];
+            values.push_back(v);
+            listed += (listed.empty() ? " a" : ", a") + std::to_string(k) + " = " + text_of(v);
+        };
+        if (note.elementwise)
+            for (std::size_t k = 0; k < note.inputs.size(); ++k)
+                list(k, note.inputs[k], element);
+        else
+            list(input, in, element);
+        std::string report = "etape anomaly: the adjoint of element " + std::to_string(element) + " of input a" +
+                             std::to_string(input) + " (slot " + std::to_string(target) + ") became " +
+                             text_of(adjoints_.data()[target]) + " in the reverse of node `" + operation +
+                             "` (output slots " + std::to_string(n.first) + " to " + std::to_string(n.end - 1) + ")";
+        if (!listed.empty())
+            report += "; operands at that element when recorded:" + listed;
+        throw anomaly_error(report, std::move(operation), std::move(values), element, target);
+    }
+
+    void forget_notes_after(const tape_position& p)
+    {
+        while (!statement_notes_.empty() && statement_notes_.back().slot >= p.slots)
+            statement_notes_.pop_back();
+        noted_values_.resize(statement_notes_.empty()
+                                 ? 0
+                                 : statement_notes_.back().first_value + statement_notes_.back().count);
+        while (!node_notes_.empty() && node_notes_.back().node >= p.nodes)
+            node_notes_.pop_back();
     }
 
     /// Gives slots recorded since the last clear_adjoints() a zero adjoint.
@@ -353,6 +531,10 @@ private:
     detail::node_arena arena_;
     std::size_t statements_ = 0;
     std::uint32_t epoch_ = 0;
+    bool anomaly_mode_ = false;
+    std::vector<detail::statement_note> statement_notes_; // anomaly mode only
+    std::vector<T> noted_values_;
+    std::vector<detail::node_note<T>> node_notes_;
 };
 
 } // namespace etape

@@ -8,6 +8,7 @@
 #include <etape/core/active_tape.hpp>
 #include <etape/core/errors.hpp>
 #include <etape/core/expression.hpp>
+#include <etape/core/expression_text.hpp>
 
 namespace etape {
 
@@ -164,6 +165,8 @@ public:
     {
         if constexpr (checked_build)
             check_on(*w.owner);
+        if constexpr (requires { w.note_value(value_); })
+            w.note_value(value_); // anomaly mode's collector
         w.push(slot_, multiplier);
     }
 
@@ -177,6 +180,8 @@ private:
             detail::operand_writer<T> w{partials, slots, &t};
             e.record(w, T(1));
         });
+        if (t.detecting_anomalies()) [[unlikely]]
+            t.note_statement(slot_, &detail::describe_expression<E>, [&](auto& collector) { e.record(collector, T(1)); });
         value_ = v;
         stamp(t);
     }

@@ -14,8 +14,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -234,7 +236,10 @@ template <class T>
     tape<T>& t = active_tape<T>();
     T* y = t.template allocate_scratch<T>(size);
     conv2d_forward(g, x.values, w.values, bias ? bias->values : nullptr, y);
-    const slot_index first = t.record_node(size, conv2d_reverse<T>{std::move(x), std::move(w), std::move(bias), g});
+    const std::array<node_operand<T>, 3> operands{x.operand(), w.operand(),
+                                                  bias ? bias->operand() : node_operand<T>{}};
+    const slot_index first = t.record_node(size, conv2d_reverse<T>{std::move(x), std::move(w), std::move(bias), g},
+                                           {"conv2d", std::span(operands.data(), bias ? 3 : 2)});
     return active_tensor<T>(y, shape{g.n, g.f, g.oh, g.ow}, first, t);
 }
 

@@ -116,6 +116,7 @@ struct bound_active {
         return {data[i * strides.by_index + c * strides.by_column]};
     }
     void leaves(leaf_info* out) const noexcept { out[0] = info; }
+    void leaf_values(const T** out) const noexcept { out[0] = data; }
 };
 
 /// A value tensor inside an expression: shares the tensor's storage.
@@ -137,6 +138,7 @@ struct bound_value {
         return {data[i * strides.by_index + c * strides.by_column]};
     }
     void leaves(leaf_info*) const noexcept {}
+    void leaf_values(const T**) const noexcept {}
 };
 
 /// A scalar var broadcast over the output; its partials reduce into its slot.
@@ -158,6 +160,7 @@ struct bound_scalar {
         return {v};
     }
     void leaves(leaf_info* out) const noexcept { out[0] = {slot, broadcast::scalar}; }
+    void leaf_values(const T** out) const noexcept { out[0] = &v; } // valid while this bound tree lives
 };
 
 /// A number broadcast over the output.
@@ -178,6 +181,7 @@ struct bound_constant {
         return {v};
     }
     void leaves(leaf_info*) const noexcept {}
+    void leaf_values(const T**) const noexcept {}
 };
 
 template <class T>
@@ -255,6 +259,11 @@ struct bound_unary {
         return unary_expr<P, child>(p, a.template element<K>(i, c));
     }
     void leaves(leaf_info* out) const noexcept { a.leaves(out); }
+    template <class T>
+    void leaf_values(const T** out) const noexcept
+    {
+        a.leaf_values(out);
+    }
 };
 
 template <class P, class A, class B>
@@ -275,6 +284,12 @@ struct bound_binary {
     {
         a.leaves(out);
         b.leaves(out + A::leaf_count);
+    }
+    template <class T>
+    void leaf_values(const T** out) const noexcept
+    {
+        a.leaf_values(out);
+        b.leaf_values(out + A::leaf_count);
     }
 };
 

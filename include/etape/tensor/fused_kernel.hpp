@@ -10,9 +10,14 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <etape/core/active_tape.hpp>
+#include <etape/core/anomaly.hpp>
+#include <etape/core/expression_text.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/expression.hpp>
@@ -110,6 +115,38 @@ void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, con
     }
 }
 
+/// Anomaly mode's view of a fused node's active leaves: each leaf's adjoint
+/// slots and values (a broadcast scalar's value is copied to the tape, the
+/// bound tree that holds it does not outlive the recording).
+template <class T, std::size_t L, class Bound>
+[[nodiscard]] std::array<node_operand<T>, L> fused_operands(tape<T>& t, const Bound& bound,
+                                                            const std::array<leaf_info, L>& leaves,
+                                                            std::size_t size, std::size_t columns)
+{
+    std::array<const T*, L> values{};
+    bound.leaf_values(values.data());
+    std::array<node_operand<T>, L> operands{};
+    for (std::size_t k = 0; k < L; ++k) {
+        const broadcast kind = leaves[k].kind;
+        const T* v = values[k];
+        if (kind == broadcast::scalar) {
+            T* copy = t.template allocate_scratch<T>(1);
+            *copy = *v;
+            v = copy;
+        }
+        operands[k] = {leaves[k].first, kind == broadcast::full ? size : kind == broadcast::row ? columns : 1, v};
+    }
+    return operands;
+}
+
+/// The label of a fused node: its expression, one element's worth.
+template <class T, std::size_t L, class Bound>
+[[nodiscard]] node_label<T> fused_label(std::string_view name, const std::array<node_operand<T>, L>& operands)
+{
+    using element = decltype(std::declval<const Bound&>().template element<0>(0, 0));
+    return {name, operands, &describe_expression<element>, true};
+}
+
 template <class T, class E>
 active_tensor<T> materialize(const E& e)
 {
@@ -124,7 +161,9 @@ active_tensor<T> materialize(const E& e)
         for (std::size_t i = 0; i < n; ++i)
             y[i] = static_cast<T>(p.primal(x.data()[i]));
         using P = std::remove_cvref_t<decltype(p)>;
-        const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()});
+        const node_operand<T> operand{x.first_slot(), n, x.data()};
+        const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()},
+                                               {primitive_name<P>(), std::span(&operand, 1), nullptr, true});
         return active_tensor<T>(y, s, first, t);
     } else {
         constexpr std::size_t L = E::leaf_count;
@@ -138,7 +177,11 @@ active_tensor<T> materialize(const E& e)
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
         bound.leaves(reverse.leaves.data());
-        const slot_index first = t.record_node(n, reverse);
+        std::array<node_operand<T>, L> operands{};
+        if (t.detecting_anomalies())
+            operands = fused_operands(t, bound, reverse.leaves, n, s.last());
+        const slot_index first =
+            t.record_node(n, reverse, fused_label<T, L, decltype(bound)>("elementwise", operands));
         return active_tensor<T>(y, s, first, t);
     }
 }
@@ -165,12 +208,16 @@ template <tensor_expression E>
         for (const T v : e.values())
             total += v;
         const slot_index input = e.first_slot();
-        first = t.record_node(1, [n, input](T* adjoints, slot_index output) {
-            const T g = adjoints[output];
-            T* __restrict in = adjoints + input;
-            for (std::size_t i = 0; i < n; ++i)
-                in[i] += g;
-        });
+        const node_operand<T> operand{input, n, e.data()};
+        first = t.record_node(
+            1,
+            [n, input](T* adjoints, slot_index output) {
+                const T g = adjoints[output];
+                T* __restrict in = adjoints + input;
+                for (std::size_t i = 0; i < n; ++i)
+                    in[i] += g;
+            },
+            {"sum", std::span(&operand, 1)});
     } else {
         constexpr std::size_t L = E::leaf_count;
         const auto bound = detail::bind(e, s);
@@ -182,7 +229,10 @@ template <tensor_expression E>
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
         bound.leaves(reverse.leaves.data());
-        first = t.record_node(1, reverse);
+        std::array<node_operand<T>, L> operands{};
+        if (t.detecting_anomalies())
+            operands = detail::fused_operands(t, bound, reverse.leaves, n, s.last());
+        first = t.record_node(1, reverse, detail::fused_label<T, L, decltype(bound)>("sum of elementwise", operands));
     }
     return var<T>::with_stamp(first, static_cast<T>(total), var<T>::stamp_of(t, first));
 }

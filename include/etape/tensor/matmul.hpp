@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include <etape/tensor/node_input.hpp>
@@ -120,8 +121,9 @@ template <class A, class B, class T = typename detail::argument_precision<A>::ty
     T* c = t.template allocate_scratch<T>(m * n);
     std::fill(c, c + m * n, T(0));
     detail::gemm_accumulate(ta, tb, m, n, k, ia.values, ia.shape[1], ib.values, ib.shape[1], c, n);
-    const slot_index first =
-        t.record_node(m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k});
+    const std::array<node_operand<T>, 2> operands{ia.operand(), ib.operand()};
+    const slot_index first = t.record_node(
+        m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k}, {"matmul", operands});
     return active_tensor<T>(c, shape{m, n}, first, t);
 }
 

@@ -31,6 +31,9 @@ struct node_input {
     std::optional<tensor<T>> keep_alive;
 
     [[nodiscard]] T* adjoints(T* all) const noexcept { return all + first; }
+
+    /// How anomaly mode sees this input (no adjoints when passive).
+    [[nodiscard]] node_operand<T> operand() const noexcept { return {active ? first : 0, shape.size(), values}; }
 };
 
 template <class T, class X>

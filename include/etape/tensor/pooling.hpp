@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -134,7 +135,9 @@ template <tensor_expression X>
                 argmax[out] = static_cast<slot_index>(plane_at + at);
             }
     }
-    const slot_index first = t.record_node(size, detail::max_pool2d_reverse<T>{ix.first, argmax, size});
+    const node_operand<T> operand = ix.operand();
+    const slot_index first = t.record_node(size, detail::max_pool2d_reverse<T>{ix.first, argmax, size},
+                                           {"max_pool2d", std::span(&operand, 1)});
     return active_tensor<T>(y, shape{ix.shape[0], ix.shape[1], g.oh, g.ow}, first, t);
 }
 
@@ -162,7 +165,9 @@ template <tensor_expression X>
                         yr[j] += inverse * xr[j * g.stride + q];
             }
         }
-    const slot_index first = t.record_node(size, detail::avg_pool2d_reverse<T>{ix.first, g});
+    const node_operand<T> operand = ix.operand();
+    const slot_index first =
+        t.record_node(size, detail::avg_pool2d_reverse<T>{ix.first, g}, {"avg_pool2d", std::span(&operand, 1)});
     return active_tensor<T>(y, shape{ix.shape[0], ix.shape[1], g.oh, g.ow}, first, t);
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include <etape/tensor/axis.hpp>
 #include <etape/tensor/node_input.hpp>
@@ -32,6 +33,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 acc[j] += row[j];
         }
     const slot_index input = in.first;
+    const node_operand<T> operand = in.operand();
     const slot_index first = t.record_node(out_shape.size(), [split, input](T* adjoints, slot_index output) {
         for (std::size_t o = 0; o < split.outer; ++o)
             for (std::size_t k = 0; k < split.extent; ++k) {
@@ -40,7 +42,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 for (std::size_t j = 0; j < split.inner; ++j)
                     dx[j] += dy[j];
             }
-    });
+    }, {"sum over an axis", std::span(&operand, 1)});
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -103,7 +105,9 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
             y[o * split.inner + j] = in.values[best];
             index[o * split.inner + j] = static_cast<std::uint32_t>(best);
         }
-    const slot_index first = t.record_node(n, detail::select_reverse<T>{index, n, in.first});
+    const node_operand<T> operand = in.operand();
+    const slot_index first =
+        t.record_node(n, detail::select_reverse<T>{index, n, in.first}, {"amax over an axis", std::span(&operand, 1)});
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -123,7 +127,9 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     tape<T>& t = active_tape<T>();
     auto* index = t.template allocate_scratch<std::uint32_t>(1);
     index[0] = static_cast<std::uint32_t>(best);
-    const slot_index first = t.record_node(1, detail::select_reverse<T>{index, 1, in.first});
+    const node_operand<T> operand = in.operand();
+    const slot_index first =
+        t.record_node(1, detail::select_reverse<T>{index, 1, in.first}, {"amax", std::span(&operand, 1)});
     return var<T>::with_stamp(first, in.values[best], var<T>::stamp_of(t, first));
 }
 

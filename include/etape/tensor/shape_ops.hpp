@@ -62,8 +62,13 @@ template <class T>
             offset += list[i].extent;
         }
     }
-    const slot_index first =
-        t.record_node(out_shape.size(), [list, count, outer, inner, total_extent](T* adjoints, slot_index output) {
+    std::vector<node_operand<T>> operands; // anomaly mode's view of the parts
+    if (t.detecting_anomalies())
+        for (const auto& p : parts)
+            operands.push_back({p.first_slot(), p.shape().size(), p.data()});
+    const slot_index first = t.record_node(
+        out_shape.size(),
+        [list, count, outer, inner, total_extent](T* adjoints, slot_index output) {
             for (std::size_t o = 0; o < outer; ++o) {
                 std::size_t offset = 0;
                 for (std::size_t i = 0; i < count; ++i) {
@@ -75,7 +80,8 @@ template <class T>
                     offset += list[i].extent;
                 }
             }
-        });
+        },
+        {"concat", operands});
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -114,14 +120,18 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     }
     const std::size_t count = indices.size();
     const slot_index input = in.first;
-    const slot_index first = t.record_node(out_shape.size(), [index, count, row, input](T* adjoints, slot_index output) {
+    const node_operand<T> operand = in.operand();
+    const slot_index first = t.record_node(
+        out_shape.size(),
+        [index, count, row, input](T* adjoints, slot_index output) {
         for (std::size_t r = 0; r < count; ++r) {
             T* __restrict dx = adjoints + input + index[r] * row;
             const T* __restrict dy = adjoints + output + r * row;
             for (std::size_t j = 0; j < row; ++j)
                 dx[j] += dy[j];
         }
-    });
+        },
+        {"gather_rows", std::span(&operand, 1)});
     return active_tensor<T>(y, out_shape, first, t);
 }
 

@@ -66,8 +66,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     for (std::size_t r = 0; r < rows; ++r)
         (void)detail::softmax_row(in.values + r * columns, y + r * columns, columns);
     const slot_index input = in.first;
-    const slot_index first =
-        t.record_node(in.shape.size(), [y, rows, columns, input](T* adjoints, slot_index output) {
+    const node_operand<T> operand = in.operand();
+    const slot_index first = t.record_node(
+        in.shape.size(),
+        [y, rows, columns, input](T* adjoints, slot_index output) {
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* __restrict p = y + r * columns;
                 const T* __restrict dy = adjoints + output + r * columns;
@@ -78,7 +80,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 for (std::size_t c = 0; c < columns; ++c)
                     dx[c] += p[c] * (dy[c] - dot);
             }
-        });
+        },
+        {"softmax", std::span(&operand, 1)});
     return active_tensor<T>(y, in.shape, first, t);
 }
 
@@ -101,7 +104,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
             y[r * columns + c] = in.values[r * columns + c] - lse;
     }
     const slot_index input = in.first;
-    const slot_index first = t.record_node(n, [p, rows, columns, input](T* adjoints, slot_index output) {
+    const node_operand<T> operand = in.operand();
+    const slot_index first = t.record_node(
+        n,
+        [p, rows, columns, input](T* adjoints, slot_index output) {
         for (std::size_t r = 0; r < rows; ++r) {
             const T* __restrict pr = p + r * columns;
             const T* __restrict dy = adjoints + output + r * columns;
@@ -112,7 +118,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
             for (std::size_t c = 0; c < columns; ++c)
                 dx[c] += dy[c] - pr[c] * total;
         }
-    });
+        },
+        {"log_softmax", std::span(&operand, 1)});
     return active_tensor<T>(y, in.shape, first, t);
 }
 
@@ -146,8 +153,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     }
     const T scale = rows == 0 ? T(0) : T(1) / static_cast<T>(rows);
     const slot_index input = in.first;
-    const slot_index first =
-        t.record_node(1, [p, label, rows, columns, scale, input](T* adjoints, slot_index output) {
+    const node_operand<T> operand = in.operand();
+    const slot_index first = t.record_node(
+        1,
+        [p, label, rows, columns, scale, input](T* adjoints, slot_index output) {
             const T g = adjoints[output] * scale;
             for (std::size_t r = 0; r < rows; ++r) {
                 T* __restrict dx = adjoints + input + r * columns;
@@ -156,7 +165,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                     dx[c] += g * pr[c];
                 dx[label[r]] -= g;
             }
-        });
+        },
+        {"softmax_cross_entropy", std::span(&operand, 1)});
     return var<T>::with_stamp(first, static_cast<T>(loss) * scale, var<T>::stamp_of(t, first));
 }
 
