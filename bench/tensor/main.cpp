@@ -125,8 +125,10 @@ void time_kernel(benchmark::State& state, const case_spec& c, const implementati
         k->run();
         benchmark::ClobberMemory();
     }
-    if (c.bytes() > 0)
+    if (c.bytes() > 0) {
         state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * c.bytes()));
+        state.counters["bytes"] = c.bytes(); // per iteration, for scripts/bench_tensor_ratios.py
+    }
     state.counters["n"] = static_cast<double>(c.n);
 }
 
