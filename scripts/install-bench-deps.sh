@@ -2,7 +2,9 @@
 # Installs what the benchmarks need on Debian/Ubuntu, non-interactively:
 # the build tools and etape's own dependencies (Boost, fmt, OpenBLAS, which
 # etape's matrix products use when found), Google Benchmark, Sacado
-# (Trilinos) and ADOL-C; valgrind for profiling (docs/performance.md).
+# (Trilinos) and ADOL-C; xsimd (the tensor benchmark's hand-written
+# baseline) and libtorch (its optional torch baseline, a large download);
+# valgrind for profiling (docs/performance.md).
 # Run as root or with sudo available.
 set -euo pipefail
 
@@ -16,4 +18,5 @@ fi
     cmake make g++ python3 \
     libboost-dev libfmt-dev libopenblas-dev \
     libbenchmark-dev libtrilinos-sacado-dev libadolc-dev \
+    libxsimd-dev libtorch-dev \
     valgrind
