@@ -1,4 +1,5 @@
-// etape: each iteration registers the inputs on the thread's active tape,
+// etape: each iteration registers the inputs on the thread's active tape
+// (etape::register_inputs, one batch),
 // records the case's plain scalar code on var<double>, takes the gradient
 // with etape::gradient and rewinds the tape to the position saved before the
 // inputs, so the next iteration reuses the tape's memory.
@@ -24,8 +25,7 @@ public:
 
     double run(std::span<const double> in, std::span<double> grad) override
     {
-        for (std::size_t i = 0; i < in.size(); ++i)
-            x_[i] = in[i]; // a new independent input
+        etape::register_inputs(std::span<var>(x_), in); // new independent inputs, at once
         const std::span<const var> x(x_);
         const var y = case_.f(x);
         const std::vector<double> g = etape::gradient(y, x);

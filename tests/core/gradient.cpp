@@ -82,3 +82,39 @@ TEST_CASE("a var from a scope that ended is not on the active tape")
     etape::var<double> y = 1.0;
     CHECK_THROWS_AS((void)etape::gradient(y, stray), etape::tape_error);
 }
+
+TEST_CASE_TEMPLATE("register_inputs makes consecutive new inputs at once", T, ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    std::vector<etape::var<T>> x(3);
+    const std::vector<T> values{T(1), T(2), T(3)};
+    etape::register_inputs(x, values);
+    CHECK(x[1].slot() == x[0].slot() + 1);
+    CHECK(x[2].slot() == x[0].slot() + 2);
+    CHECK(x[2].value() == T(3));
+    CHECK(scope.get().stats().slots == 3);
+    const etape::var<T> y = x[0] * x[1] + etape::sin(x[2]);
+    const std::vector<T> g = etape::gradient(y, std::span<const etape::var<T>>(x));
+    CHECK(g[0] == T(2));
+    CHECK(g[1] == T(1));
+    CHECK(g[2] == doctest::Approx(std::cos(3.0)).epsilon(1e-6));
+    // registering again gives fresh slots; the old vars keep theirs
+    const auto before = x[0].slot();
+    etape::register_inputs(x, values);
+    CHECK(x[0].slot() == before + 4);
+    std::vector<etape::var<T>> two(2);
+    CHECK_THROWS_WITH_AS(etape::register_inputs(two, values), doctest::Contains("2 vars for 3 values"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("gradient over a span: passive vars get zero even when something flowed into the sink")
+{
+    etape::tape_scope<double> scope;
+    const etape::var<double> passive; // slot 0
+    const etape::var<double> x = 2.0;
+    const etape::var<double> y = x * passive + x * x; // flows into slot 0 too
+    const std::vector<etape::var<double>> xs{passive, x};
+    const std::vector<double> g = etape::gradient(y, xs);
+    CHECK(g[0] == 0.0);
+    CHECK(g[1] == 4.0);
+}

@@ -3,6 +3,7 @@
 // Layer: core (built on tape, var and the active tape).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -90,17 +91,23 @@ template <class T>
 {
     tape<T>& t = active_tape<T>();
     detail::require_recorded(t, y);
-    slot_index lowest = ~slot_index{0};
+    // one branch-free pass for the range of slots; a passive var (slot 0)
+    // lowers nothing
+    slot_index lowest = ~slot_index{0}, highest = 0;
     for (const auto& x : xs) {
-        detail::require_recorded(t, x);
-        if (x.is_active() && x.slot() < lowest)
-            lowest = x.slot();
+        const slot_index s = x.slot();
+        lowest = std::min(lowest, s == 0 ? ~slot_index{0} : s);
+        highest = std::max(highest, s);
     }
+    if (highest >= t.size() || checked_build)
+        for (const auto& x : xs)
+            detail::require_recorded(t, x); // throws, naming the var
     detail::sweep_from(t, y, lowest);
+    T* adjoints = t.adjoints(); // sized by the sweep
+    adjoints[0] = T(0);         // the passive sink: what flowed into it is not a gradient
     std::vector<T> result(xs.size());
-    const T* adjoints = t.adjoints(); // sized by the sweep; slot 0 (passive vars) reads as zero below
     for (std::size_t i = 0; i < xs.size(); ++i)
-        result[i] = xs[i].is_active() ? adjoints[xs[i].slot()] : T(0);
+        result[i] = adjoints[xs[i].slot()];
     return result;
 }
 
@@ -119,7 +126,8 @@ template <class F, class T>
 {
     tape<T>& t = active_tape<T>();
     const detail::rewind_guard<T> guard(t);
-    const std::vector<var<T>> inputs(x.begin(), x.end());
+    std::vector<var<T>> inputs(x.size());
+    register_inputs(std::span<var<T>>(inputs), x);
     const var<T> y = f(std::span<const var<T>>(inputs));
     return {y.value(), gradient(y, std::span<const var<T>>(inputs))};
 }
@@ -170,7 +178,8 @@ template <class F, class T>
 {
     tape<T>& t = active_tape<T>();
     const detail::rewind_guard<T> guard(t);
-    const std::vector<var<T>> inputs(x.begin(), x.end());
+    std::vector<var<T>> inputs(x.size());
+    register_inputs(std::span<var<T>>(inputs), x);
     const std::vector<var<T>> outputs = f(std::span<const var<T>>(inputs));
     return jacobian(std::span<const var<T>>(outputs), std::span<const var<T>>(inputs));
 }

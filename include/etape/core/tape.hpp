@@ -508,8 +508,12 @@ private:
     slot_index append_slots(std::size_t count) noexcept
     {
         const slot_index first = size();
-        for (std::size_t i = 0; i < count; ++i)
-            (void)append_slot();
+        std::fill_n(statement_end_.data() + first, count, static_cast<std::uint32_t>(operands_.size()));
+        statement_end_.commit(count);
+        if constexpr (checked_build) {
+            std::fill_n(slot_epoch_.data() + first, count, epoch_);
+            slot_epoch_.commit(count);
+        }
         return first;
     }
 

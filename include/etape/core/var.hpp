@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <etape/core/active_tape.hpp>
 #include <etape/core/errors.hpp>
@@ -202,5 +205,27 @@ private:
     slot_index slot_ = 0;
     [[no_unique_address]] detail::stamp_for<T> stamp_{};
 };
+
+/// Makes vars[i] a new independent input with value values[i], all on
+/// consecutive slots of the active tape, registered at once: the fast way to
+/// (re)register a model's parameters or a function's inputs.
+template <class T>
+void register_inputs(std::span<var<T>> vars, std::span<const T> values)
+{
+    if (vars.size() != values.size())
+        throw std::invalid_argument("etape::register_inputs: " + std::to_string(vars.size()) + " vars for " +
+                                    std::to_string(values.size()) + " values");
+    tape<T>& t = active_tape<T>();
+    const slot_index first = t.new_inputs(vars.size());
+    const auto stamp = var<T>::stamp_of(t, first);
+    for (std::size_t i = 0; i < vars.size(); ++i)
+        vars[i] = var<T>::with_stamp(static_cast<slot_index>(first + i), values[i], stamp);
+}
+
+template <class T>
+void register_inputs(std::vector<var<T>>& vars, const std::vector<T>& values)
+{
+    register_inputs(std::span<var<T>>(vars), std::span<const T>(values));
+}
 
 } // namespace etape
