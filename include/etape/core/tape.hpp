@@ -314,9 +314,11 @@ private:
         const std::uint32_t* const end = statement_end_.data();
         const T* const partial = operands_.first();
         const slot_index* const operand = operands_.second();
-        // statements are contiguous in the operand arrays: carry the boundary
+        // statements are contiguous in the operand arrays: carry the boundary;
+        // once it reaches `floor`, no slot left below has operands (inputs)
+        const std::uint32_t floor = end[bottom - 1];
         std::uint32_t stop = end[top - 1];
-        for (slot_index s = top - 1; s >= bottom; --s) {
+        for (slot_index s = top - 1; s >= bottom && stop != floor; --s) {
             const std::uint32_t start = end[s - 1];
             const T a = adj[s];
             if constexpr (Check)
