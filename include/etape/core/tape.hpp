@@ -218,7 +218,8 @@ public:
         for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
             const node& n = nodes_[k - 1];
             sweep_statements(n.end, upper);
-            n.reverse(n.payload, adjoints_.data(), n.first);
+            if (any_adjoint(n.first, n.end)) // as a statement with a zero adjoint: not even 0 * NaN passes
+                n.reverse(n.payload, adjoints_.data(), n.first);
             upper = n.first;
         }
         if (upper > bottom)
@@ -289,6 +290,15 @@ private:
             return false;
         const detail::node_arena::mark now = arena_.position(); // the arena only moves forward while recording
         return p.arena.block < now.block || (p.arena.block == now.block && p.arena.offset <= now.offset);
+    }
+
+    /// True when a slot in [first, end) has a nonzero adjoint.
+    [[nodiscard]] bool any_adjoint(slot_index first, slot_index end) const noexcept
+    {
+        for (slot_index s = first; s < end; ++s)
+            if (adjoints_[s] != T(0))
+                return true;
+        return false;
     }
 
     void sweep_statements(slot_index bottom, slot_index top) noexcept
