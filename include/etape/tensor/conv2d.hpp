@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -204,6 +205,11 @@ struct conv2d_reverse {
         throw_shape_mismatch("conv2d (needs x [N, C, H, W] and w [F, C, KH, KW])", x, w);
     if (x[1] != w[1])
         throw_shape_mismatch("conv2d (channel counts of x and w differ)", x, w);
+    if (w[2] == 0 || w[3] == 0)
+        throw_shape_mismatch("conv2d (a kernel extent is 0)", x, w);
+    if (options.padding > (std::numeric_limits<std::size_t>::max() - std::max(x[2], x[3])) / 2)
+        throw std::invalid_argument("etape: conv2d: padding " + std::to_string(options.padding) +
+                                    " is too large for x " + x.to_string());
     const std::size_t padded_h = x[2] + 2 * options.padding, padded_w = x[3] + 2 * options.padding;
     if (w[2] > padded_h || w[3] > padded_w)
         throw_shape_mismatch(
@@ -222,6 +228,7 @@ struct conv2d_reverse {
     g.ow = (padded_w - g.kw) / options.stride + 1;
     g.stride = options.stride;
     g.padding = options.padding;
+    require_result_fits("conv2d", {g.n, g.f, g.oh, g.ow});
     return g;
 }
 
