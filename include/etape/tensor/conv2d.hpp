@@ -49,9 +49,15 @@ struct output_run {
     [[nodiscard]] static output_run of(std::size_t in, std::size_t out, std::size_t stride, std::size_t k,
                                        std::size_t padding) noexcept
     {
-        const std::size_t lo = k >= padding ? 0 : (padding - k + stride - 1) / stride;
-        const std::size_t hi = in + padding > k ? std::min(out, (in + padding - k + stride - 1) / stride) : 0;
+        const std::size_t lo = k >= padding ? 0 : ceil_div(padding - k, stride);
+        const std::size_t hi = in + padding > k ? std::min(out, ceil_div(in + padding - k, stride)) : 0;
         return {std::min(lo, hi), hi};
+    }
+
+    /// ceil(a / b), without the wrap-around of (a + b - 1) / b for a huge stride b.
+    [[nodiscard]] static constexpr std::size_t ceil_div(std::size_t a, std::size_t b) noexcept
+    {
+        return a / b + (a % b != 0 ? 1 : 0);
     }
 
     /// The input index of output `first` (valid when the run is not empty).
