@@ -124,6 +124,9 @@ TEST_CASE("invalid input: tape limits, growth, positions and adjoints")
         CHECK(t.stats().nodes == before.nodes);
         const etape::var<double> y = x * x; // still records, and differentiates
         CHECK(etape::gradient(y, x)[0] == 4.0);
+        (void)t.new_inputs(10 - t.stats().slots); // up to the slot limit
+        CHECK_THROWS_WITH_AS(etape::var<double>(1.0), "etape: tape would exceed its limit of 10 slots (tape_limits)",
+                             std::length_error);
     }
 
     SUBCASE("rewind to a position that is not on this recording")
@@ -829,8 +832,12 @@ TEST_CASE("invalid input: conv2d")
                          "can hold",
                          etape::shape_error);
     CHECK(scope.get().size() == slots);
-    // a large stride leaves one output per axis
-    CHECK(etape::conv2d(x, w, {.stride = size_max}).shape() == etape::shape{2, 4, 1, 1});
+    // a stride past the input leaves one output per axis, the top-left window
+    // (3 channels x 3 x 3 ones; with padding 1, 3 x 2 x 2 of them)
+    CHECK(etape::conv2d(x, w, {.stride = size_max}).value().values()[7] == 27.0);
+    const auto padded = etape::conv2d(x, w, {.stride = size_max - 1, .padding = 1});
+    CHECK(padded.shape() == etape::shape{2, 4, 1, 1});
+    CHECK(padded.value().values()[7] == 12.0);
     // an empty batch, no filters, no channels: empty results, or the bias alone
     const etape::active_tensor<double> none(etape::tensor<double>({0, 3, 5, 5}));
     CHECK(etape::conv2d(none, w).shape() == etape::shape{0, 4, 3, 3});
