@@ -8,9 +8,12 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <etape/core/gradient.hpp>
+#include <etape/core/number_text.hpp>
 
 namespace etape {
 
@@ -42,6 +45,39 @@ struct gradient_check_options {
     }
 };
 
+namespace detail {
+
+[[noreturn]] inline void throw_bad_option(const char* operation, const char* option, const char* requirement,
+                                          long double value)
+{
+    throw std::invalid_argument(std::string("etape: ") + operation + ": " + option + " must be " + requirement +
+                                ", got " + number_text(value));
+}
+
+/// The step options: step_scale > 0 and step_floor >= 0, both finite.
+inline void require_valid_step(const gradient_check_options& o, const char* operation)
+{
+    if (!(o.step_scale > 0) || !std::isfinite(o.step_scale))
+        throw_bad_option(operation, "step_scale", "positive and finite", o.step_scale);
+    if (!(o.step_floor >= 0) || !std::isfinite(o.step_floor))
+        throw_bad_option(operation, "step_floor", ">= 0 and finite", o.step_floor);
+}
+
+/// The tolerances: each >= 0 and finite, and one of them positive (with
+/// both 0 no difference of long double and T could pass).
+inline void require_valid_tolerances(const gradient_check_options& o, const char* operation)
+{
+    if (!(o.relative_tolerance >= 0) || !std::isfinite(o.relative_tolerance))
+        throw_bad_option(operation, "relative_tolerance", ">= 0 and finite", o.relative_tolerance);
+    if (!(o.absolute_tolerance >= 0) || !std::isfinite(o.absolute_tolerance))
+        throw_bad_option(operation, "absolute_tolerance", ">= 0 and finite", o.absolute_tolerance);
+    if (o.relative_tolerance == 0 && o.absolute_tolerance == 0)
+        throw std::invalid_argument(std::string("etape: ") + operation +
+                                    ": relative_tolerance and absolute_tolerance are both 0; one must be positive");
+}
+
+} // namespace detail
+
 /// What a check found; `worst` names the component farthest from passing.
 template <class T>
 struct gradient_check_report {
@@ -56,11 +92,13 @@ struct gradient_check_report {
 
 /// Central differences of `f` at `x`, taken in long double (see
 /// gradient_check_options for the step); `f` is called with
-/// std::span<const long double>.
+/// std::span<const long double>. A step option out of range (step_scale <=
+/// 0, step_floor < 0, either not finite) throws std::invalid_argument.
 template <class F, class T>
 [[nodiscard]] std::vector<long double> finite_difference_gradient(F&& f, std::span<const T> x,
                                                                   const gradient_check_options& options = {})
 {
+    detail::require_valid_step(options, "finite_difference_gradient");
     std::vector<long double> point(x.begin(), x.end());
     const auto evaluate = [&] { return static_cast<long double>(value(f(std::span<const long double>(point)))); };
     std::vector<long double> gradient(x.size());
@@ -85,11 +123,18 @@ template <class F, class T>
 
 /// Compares a reverse-mode gradient with finite differences component by
 /// component; NaN matches NaN and an infinity matches the same infinity.
+/// Different lengths, or a tolerance out of range (negative, not finite, or
+/// both 0), throw std::invalid_argument.
 template <class T>
 [[nodiscard]] gradient_check_report<T> compare_gradients(std::span<const T> reverse,
                                                          std::span<const long double> finite_difference,
                                                          const gradient_check_options& options)
 {
+    detail::require_valid_tolerances(options, "compare_gradients");
+    if (reverse.size() != finite_difference.size())
+        throw std::invalid_argument("etape: compare_gradients: " + std::to_string(reverse.size()) +
+                                    " reverse components but " + std::to_string(finite_difference.size()) +
+                                    " finite differences");
     gradient_check_report<T> report;
     report.reverse.assign(reverse.begin(), reverse.end());
     report.finite_difference.assign(finite_difference.begin(), finite_difference.end());
@@ -109,18 +154,21 @@ template <class T>
             report.worst = i;
         }
     }
-    report.passed = report.worst_excess <= 1 && reverse.size() == finite_difference.size();
+    report.passed = report.worst_excess <= 1;
     return report;
 }
 
 /// Checks etape's gradient of `f` at `x` against central differences. `f` is
 /// generic: it is called with std::span<const var<T>> for the reverse pass
-/// and with std::span<const long double> for the differences.
+/// and with std::span<const long double> for the differences. Options out of
+/// range throw std::invalid_argument before f is called.
 template <class F, class T>
 [[nodiscard]] gradient_check_report<T> check_gradient(F&& f, std::span<const T> x,
                                                       const gradient_check_options& options =
                                                           gradient_check_options::for_type<T>())
 {
+    detail::require_valid_step(options, "check_gradient");
+    detail::require_valid_tolerances(options, "check_gradient");
     const std::vector<T> reverse = gradient(f, x);
     const std::vector<long double> fd = finite_difference_gradient(f, x, options);
     return compare_gradients(std::span<const T>(reverse), std::span<const long double>(fd), options);

@@ -60,11 +60,30 @@ struct tape_stats {
 };
 
 /// Upper bounds of one tape; exceeding one throws std::length_error before
-/// anything is written. The defaults are the index types' limits.
+/// anything is written. The defaults are the index types' limits, and a
+/// tape rejects larger ones (std::invalid_argument).
 struct tape_limits {
     std::size_t max_slots = std::numeric_limits<slot_index>::max() - 1;
     std::size_t max_operands = std::numeric_limits<std::uint32_t>::max();
 };
+
+namespace detail {
+
+/// `limits`, or std::invalid_argument when one is past what its index type addresses.
+[[nodiscard]] inline tape_limits addressable(const tape_limits& limits)
+{
+    const auto reject = [](const char* what, std::size_t value, const char* index, std::size_t most) {
+        throw std::invalid_argument(std::string("etape: tape_limits::") + what + " of " + std::to_string(value) +
+                                    " is more than " + index + " can address (" + std::to_string(most) + ")");
+    };
+    if (limits.max_slots > tape_limits{}.max_slots)
+        reject("max_slots", limits.max_slots, "a slot index", tape_limits{}.max_slots);
+    if (limits.max_operands > tape_limits{}.max_operands)
+        reject("max_operands", limits.max_operands, "an operand index", tape_limits{}.max_operands);
+    return limits;
+}
+
+} // namespace detail
 
 template <class T>
 class tape {
@@ -73,7 +92,7 @@ class tape {
 public:
     using value_type = T;
 
-    explicit tape(tape_limits limits = {}) : limits_(limits)
+    explicit tape(tape_limits limits = {}) : limits_(detail::addressable(limits))
     {
         make_room(1, 0);
         (void)append_slot(); // slot 0: the passive sink
@@ -184,8 +203,10 @@ public:
     /// using them throws).
     void rewind(const tape_position& p)
     {
-        if (p.slots > size() || p.slots == 0)
-            throw tape_error("etape: rewind to a position that is not on this tape's recording");
+        if (!is_on_recording(p))
+            throw tape_error("etape: rewind to a position (" + std::to_string(p.slots) + " slots, " +
+                             std::to_string(p.operands) + " operands, " + std::to_string(p.nodes) +
+                             " nodes) that is not on this tape's recording (" + std::to_string(size()) + " slots)");
         destroy_nodes_after(p.nodes);
         nodes_.truncate(p.nodes);
         statement_end_.truncate(p.slots);
@@ -208,9 +229,13 @@ public:
     /// Sets every adjoint to zero (sized to the recording).
     void clear_adjoints() { adjoints_.assign_zeros(size()); }
 
-    /// The adjoint of `slot` (zero for slots recorded since the last clear).
+    /// The adjoint of `slot` (zero for slots recorded since the last clear);
+    /// std::out_of_range for a slot past the recording.
     [[nodiscard]] T& adjoint(slot_index slot)
     {
+        if (slot >= size()) [[unlikely]]
+            throw std::out_of_range("etape: adjoint of slot " + std::to_string(slot) + ", past the recording (" +
+                                    std::to_string(size()) + " slots)");
         extend_adjoints();
         return adjoints_[slot];
     }
@@ -277,6 +302,32 @@ private:
         void (*destroy)(void*);
     };
 
+    /// True when `p` could have been taken on the current recording: its
+    /// counts agree with what the recording holds at its slot (a position of
+    /// another tape, or one left stale by a rewind, mostly does not).
+    [[nodiscard]] bool is_on_recording(const tape_position& p) const noexcept
+    {
+        if (p.slots == 0 || p.slots > size() || statement_end_[p.slots - 1] != p.operands ||
+            p.statements > statements_ || p.nodes > nodes_.size())
+            return false;
+        if (p.nodes > 0 && nodes_[p.nodes - 1].end > p.slots)
+            return false;
+        if (p.nodes < nodes_.size() && nodes_[p.nodes].first < p.slots)
+            return false;
+        const detail::node_arena::mark now = arena_.position(); // the arena only moves forward while recording
+        return p.arena.block < now.block || (p.arena.block == now.block && p.arena.offset <= now.offset);
+    }
+
+    /// True when a slot in [first, end) has a nonzero adjoint.
+    [[nodiscard]] bool any_adjoint(slot_index first, slot_index end) const noexcept
+    {
+        for (slot_index s = first; s < end; ++s)
+            if (adjoints_[s] != T(0))
+                return true;
+        return false;
+    }
+
+
     template <bool Check>
     void sweep_range(slot_index top, slot_index bottom)
     {
@@ -294,9 +345,11 @@ private:
             sweep_statements<Check>(n.end, upper);
             if constexpr (Check)
                 check_range(n.first, n.end, unlabelled_writer);
-            n.reverse(n.payload, adjoints_.data(), n.first);
-            if constexpr (Check)
-                check_node_inputs(k - 1);
+            if (any_adjoint(n.first, n.end)) { // as a statement with a zero adjoint: not even 0 * NaN passes
+                n.reverse(n.payload, adjoints_.data(), n.first);
+                if constexpr (Check)
+                    check_node_inputs(k - 1);
+            }
             upper = n.first;
         }
         if (upper > bottom)

@@ -34,8 +34,11 @@ struct fmt::formatter<etape::gradient_check_report<T>> {
     template <class Context>
     auto format(const etape::gradient_check_report<T>& r, Context& ctx) const
     {
-        if (r.reverse.empty())
+        if (r.reverse.empty() && r.finite_difference.empty())
             return fmt::format_to(ctx.out(), "gradient check {}: no inputs", r.passed ? "passed" : "failed");
+        if (r.worst >= r.reverse.size() || r.worst >= r.finite_difference.size()) // a report made by hand
+            return fmt::format_to(ctx.out(), "gradient check {}: {} reverse components and {} finite differences",
+                                  r.passed ? "passed" : "failed", r.reverse.size(), r.finite_difference.size());
         return fmt::format_to(ctx.out(),
                               "gradient check {}: worst component {} (reverse {:.17g}, finite difference {:.17g}, "
                               "{:.3g} of the tolerance)",

@@ -5,7 +5,8 @@
 //   dy/dx = y > 0 ? scale : input_scale * (y + alpha * scale)
 // read from the output, so the reverse pass evaluates no exponential. The
 // sign of y tells the branch only while alpha * scale and input_scale agree
-// in sign: ELU rejects alpha < 0, CELU rejects alpha == 0.
+// in sign: ELU rejects alpha < 0, CELU rejects alpha == 0 (and both an
+// infinite alpha, whose elu(0) would be inf * 0).
 //
 // Precision: far in the negative tail y + alpha*scale cancels; its absolute
 // error stays within about one ulp of alpha*scale, but the relative error
@@ -79,6 +80,8 @@ struct elu_op {
         if (std::same_as<Source, from_output_t> && !(alpha >= T(0)))
             throw std::invalid_argument("etape::elu: alpha must be >= 0 for the derivative from the output, got " +
                                         detail::number_text(alpha) + " (pass etape::from_input for alpha < 0)");
+        if (!std::isfinite(alpha)) // an infinite alpha makes elu(0) = inf * 0 = NaN
+            throw std::invalid_argument("etape::elu: alpha must be finite, got " + detail::number_text(alpha));
     }
 
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
@@ -112,6 +115,8 @@ struct celu_op {
     {
         if (alpha == T(0) || std::isnan(alpha))
             throw std::invalid_argument("etape::celu: alpha must be nonzero, got " + detail::number_text(alpha));
+        if (std::isinf(alpha)) // input_scale 0: celu(x) = inf * 0 = NaN
+            throw std::invalid_argument("etape::celu: alpha must be finite, got " + detail::number_text(alpha));
     }
 
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }

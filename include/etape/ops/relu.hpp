@@ -2,9 +2,12 @@
 // At x == 0 both take the negative side's slope (0 and `slope`), as PyTorch.
 #pragma once
 
+#include <cmath>
 #include <concepts>
+#include <stdexcept>
 #include <string_view>
 
+#include <etape/core/number_text.hpp>
 #include <etape/core/unary_expr.hpp>
 
 namespace etape {
@@ -26,8 +29,12 @@ struct leaky_relu_op {
 };
 
 template <elementwise_operand X> [[nodiscard]] auto relu(const X& x) { return apply(relu_op{}, x); }
+/// Any finite slope (the partial reads the input, so a negative one is fine);
+/// a NaN or infinite slope throws std::invalid_argument.
 template <elementwise_operand X> [[nodiscard]] auto leaky_relu(const X& x, scalar_t<X> slope = scalar_t<X>(0.01))
 {
+    if (!std::isfinite(slope))
+        throw std::invalid_argument("etape::leaky_relu: slope must be finite, got " + detail::number_text(slope));
     return apply(leaky_relu_op<scalar_t<X>>{slope}, x);
 }
 

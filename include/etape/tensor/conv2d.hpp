@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -50,9 +51,15 @@ struct output_run {
     [[nodiscard]] static output_run of(std::size_t in, std::size_t out, std::size_t stride, std::size_t k,
                                        std::size_t padding) noexcept
     {
-        const std::size_t lo = k >= padding ? 0 : (padding - k + stride - 1) / stride;
-        const std::size_t hi = in + padding > k ? std::min(out, (in + padding - k + stride - 1) / stride) : 0;
+        const std::size_t lo = k >= padding ? 0 : ceil_div(padding - k, stride);
+        const std::size_t hi = in + padding > k ? std::min(out, ceil_div(in + padding - k, stride)) : 0;
         return {std::min(lo, hi), hi};
+    }
+
+    /// ceil(a / b), without the wrap-around of (a + b - 1) / b for a huge stride b.
+    [[nodiscard]] static constexpr std::size_t ceil_div(std::size_t a, std::size_t b) noexcept
+    {
+        return a / b + (a % b != 0 ? 1 : 0);
     }
 
     /// The input index of output `first` (valid when the run is not empty).
@@ -206,6 +213,11 @@ struct conv2d_reverse {
         throw_shape_mismatch("conv2d (needs x [N, C, H, W] and w [F, C, KH, KW])", x, w);
     if (x[1] != w[1])
         throw_shape_mismatch("conv2d (channel counts of x and w differ)", x, w);
+    if (w[2] == 0 || w[3] == 0)
+        throw_shape_mismatch("conv2d (a kernel extent is 0)", x, w);
+    if (options.padding > (std::numeric_limits<std::size_t>::max() - std::max(x[2], x[3])) / 2)
+        throw std::invalid_argument("etape: conv2d: padding " + std::to_string(options.padding) +
+                                    " is too large for x " + x.to_string());
     const std::size_t padded_h = x[2] + 2 * options.padding, padded_w = x[3] + 2 * options.padding;
     if (w[2] > padded_h || w[3] > padded_w)
         throw_shape_mismatch(
@@ -224,6 +236,7 @@ struct conv2d_reverse {
     g.ow = (padded_w - g.kw) / options.stride + 1;
     g.stride = options.stride;
     g.padding = options.padding;
+    require_result_fits("conv2d", {g.n, g.f, g.oh, g.ow});
     return g;
 }
 

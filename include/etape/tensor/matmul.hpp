@@ -116,6 +116,7 @@ template <class A, class B, class T = typename detail::argument_precision<A>::ty
     const std::size_t n = tb ? ib.shape[0] : ib.shape[1];
     if (k != kb)
         detail::throw_shape_mismatch(ta || tb ? "matmul (after transposes)" : "matmul", ia.shape, ib.shape);
+    detail::require_result_fits("matmul", {m, n});
 
     tape<T>& t = active_tape<T>();
     T* c = t.template allocate_scratch<T>(m * n);

@@ -43,11 +43,14 @@ struct pool2d_geometry {
     if (options.size == 0 || options.stride == 0)
         throw std::invalid_argument("etape: " + name + " needs a window size and a stride of at least 1, got size " +
                                     std::to_string(options.size) + " and stride " + std::to_string(options.stride));
-    const shape window{options.size, options.size};
+    // the window as text, not as a shape: a huge one has more elements than a shape may
+    const std::string window = "[" + std::to_string(options.size) + ", " + std::to_string(options.size) + "]";
     if (x.rank() != 4)
-        throw_shape_mismatch(name + " (needs x [N, C, H, W] and a window [size, size])", x, window);
+        throw shape_error("etape: shape mismatch in " + name + " (needs x [N, C, H, W] and a window [size, size]): " +
+                          x.to_string() + " and " + window);
     if (options.size > x[2] || options.size > x[3])
-        throw_shape_mismatch(name + " (window larger than the input)", x, window);
+        throw shape_error("etape: shape mismatch in " + name + " (window larger than the input): " + x.to_string() +
+                          " and " + window);
     pool2d_geometry g{};
     g.planes = x[0] * x[1];
     g.h = x[2];

@@ -51,7 +51,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     requires tensor_expression<X>
 [[nodiscard]] active_tensor<T> mean(const X& x, std::size_t axis)
 {
-    const auto extent = static_cast<T>(detail::shape_of(x).extent(axis));
+    const auto extent = static_cast<T>(detail::split_at(detail::shape_of(x), axis, "mean").extent);
     return sum(x, axis) * (T(1) / extent);
 }
 

@@ -2,6 +2,7 @@
 // Layer: tensor (every tensor, value or active, carries one).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace etape {
 
@@ -33,19 +35,30 @@ public:
 
     explicit shape(std::span<const std::size_t> extents)
     {
-        bool overflow = false;
         if (extents.size() > max_rank)
             throw shape_error("etape: a tensor has rank at most 4, got rank " + std::to_string(extents.size()));
         rank_ = extents.size();
-        std::size_t n = 1;
-        for (std::size_t a = 0; a < rank_; ++a) {
-            extents_[a] = extents[a];
-            if (extents[a] != 0 && n > std::numeric_limits<std::uint32_t>::max() / extents[a])
-                overflow = true; // more elements than a tape has slots
-            n *= extents[a];
-        }
-        if (overflow && n != 0)
+        std::copy(extents.begin(), extents.end(), extents_.begin());
+        if (!fits_a_tape(extents))
             throw shape_error("etape: a tensor of shape " + to_string() + " has more elements than a tape can hold");
+    }
+
+    /// False when `extents` have more elements than a tape has slots (an
+    /// extent 0 makes any shape empty, and so fine).
+    [[nodiscard]] static constexpr bool fits_a_tape(std::span<const std::size_t> extents) noexcept
+    {
+        std::size_t n = 1;
+        bool overflow = false;
+        for (const std::size_t e : extents) {
+            if (e == 0)
+                return true;
+            // checked before multiplying, so that the product never wraps around
+            if (overflow || n > std::numeric_limits<std::uint32_t>::max() / e)
+                overflow = true;
+            else
+                n *= e;
+        }
+        return !overflow;
     }
 
     [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
@@ -103,6 +116,21 @@ private:
 };
 
 namespace detail {
+
+/// Throws shape_error, naming `operation`, when a result of `extents` would
+/// have more elements than a tape can hold; called before anything is
+/// allocated for it.
+inline void require_result_fits(std::string_view operation, std::initializer_list<std::size_t> extents)
+{
+    const std::span<const std::size_t> e(extents.begin(), extents.size());
+    if (shape::fits_a_tape(e))
+        return;
+    std::string text = "[";
+    for (std::size_t a = 0; a < e.size(); ++a)
+        text += (a > 0 ? ", " : "") + std::to_string(e[a]);
+    throw shape_error("etape: " + std::string(operation) + ": a result of shape " + text +
+                      "] has more elements than a tape can hold");
+}
 
 [[noreturn]] inline void throw_shape_mismatch(std::string_view operation, const shape& a, const shape& b)
 {
