@@ -92,9 +92,10 @@ etape::tensor<double> decode_tensor(byte_reader& in)
     return t;
 }
 
-void tensor_nodes(byte_reader& in)
+void tensor_nodes(byte_reader& in, bool anomalies)
 {
     etape::tape_scope<double> scope;
+    scope.get().detect_anomalies(anomalies);
     const etape::active_tensor<double> a(decode_tensor(in));
     const etape::active_tensor<double> b(decode_tensor(in));
     const std::size_t axis = in.below(5);
@@ -127,6 +128,9 @@ void tensor_nodes(byte_reader& in)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
+    // half of the inputs run in anomaly mode (an anomaly_error is a valid
+    // answer); the flag reads the first byte without consuming it
+    const bool anomalies = size > 0 && (data[0] & 0x80) != 0;
     byte_reader in(data, size);
     const expression_dag dag = decode_dag(in);
     std::vector<double> x(static_cast<std::size_t>(dag.inputs));
@@ -134,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         v = in.number();
 
     etape::tape_scope<double> scope;
+    scope.get().detect_anomalies(anomalies);
     expecting_anything([&] {
         const auto on_vars = [&](std::span<const etape::var<double>> v) { return dag.evaluate<etape::var<double>>(v); };
         (void)etape::value_and_gradient(on_vars, x);
@@ -146,6 +151,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             columns, [](double c) { return etape::active_tensor<double>(etape::tensor<double>({2}, c)); });
         (void)etape::gradient(etape::sum(values.back() * 1.0), columns.front());
     });
-    tensor_nodes(in);
+    tensor_nodes(in, anomalies);
     return 0;
 }
