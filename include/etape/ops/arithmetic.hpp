@@ -1,5 +1,6 @@
 // + - * / and unary minus: their primitives and operators.
-// Layer: ops (operators are found by ADL on etape expressions).
+// Layer: ops (operators are found by ADL on etape expressions). Their
+// templates serve numbers and SIMD batches alike (takes_batches).
 #pragma once
 
 #include <string_view>
@@ -11,6 +12,7 @@ namespace etape {
 
 struct add_op {
     static constexpr std::string_view name = "add";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a + b; }
     template <class T> static constexpr T partial_left(T, T, T) { return T(1); }
     template <class T> static constexpr T partial_right(T, T, T) { return T(1); }
@@ -18,6 +20,7 @@ struct add_op {
 
 struct subtract_op {
     static constexpr std::string_view name = "subtract";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a - b; }
     template <class T> static constexpr T partial_left(T, T, T) { return T(1); }
     template <class T> static constexpr T partial_right(T, T, T) { return T(-1); }
@@ -25,6 +28,7 @@ struct subtract_op {
 
 struct multiply_op {
     static constexpr std::string_view name = "multiply";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a * b; }
     template <class T> static constexpr T partial_left(T, T b, T) { return b; }
     template <class T> static constexpr T partial_right(T a, T, T) { return a; }
@@ -32,6 +36,7 @@ struct multiply_op {
 
 struct divide_op {
     static constexpr std::string_view name = "divide";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a / b; }
     /// d(a/b)/da = 1/b
     template <class T> static constexpr T partial_left(T, T b, T) { return T(1) / b; }
@@ -43,6 +48,7 @@ struct divide_op {
 struct negate_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "negate";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T x) { return -x; }
     template <class T> static constexpr T partial(T, T) { return T(-1); }
 };
