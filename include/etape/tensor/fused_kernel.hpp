@@ -6,13 +6,21 @@
 // vector). A primitive applied directly to an active tensor stores no
 // partials at all: its reverse reads the saved input and output (for the ELU
 // family, the output alone). Layer: tensor.
+//
+// Vectorized math: when etape has a SIMD library (core/simd.hpp) and every
+// primitive of the expression takes batches, the forward loop runs on
+// batches of lanes (transcendentals included) and a scalar tail finishes the
+// last elements; so does the reverse of a primitive applied to a tensor.
+// Otherwise each loop runs element by element, as before.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <type_traits>
 
 #include <etape/core/active_tape.hpp>
+#include <etape/core/simd.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/expression.hpp>
@@ -28,6 +36,31 @@ template <class T>
 [[nodiscard]] inline T contribution(T partial, T adjoint) noexcept
 {
     return adjoint == T(0) ? T(0) : partial * adjoint;
+}
+
+/// contribution() lane by lane.
+template <simd::batch_type V>
+[[nodiscard]] inline V contribution(V partial, V adjoint) noexcept
+{
+    return simd::select(adjoint == V(0), V(0), partial * adjoint);
+}
+
+/// True when loops over T run primitive P (or bound tree P) on batches.
+template <class T, class P>
+inline constexpr bool on_batches = simd::enabled_for<T> && batch_primitive<P>;
+template <class T, class Bound>
+inline constexpr bool tree_on_batches = simd::enabled_for<T> && Bound::takes_batches;
+
+/// Stores a value (a number at p, or a batch's lanes from p on).
+template <class T>
+inline void put(T* p, T v) noexcept
+{
+    *p = v;
+}
+template <class T, simd::batch_of<T> V>
+inline void put(T* p, const V& v)
+{
+    simd::store(p, v);
 }
 
 /// Reverse of a fused node: output adjoints are read with `output_stride`
@@ -84,7 +117,19 @@ struct primitive_reverse {
     {
         const T* __restrict out = adjoints + output;
         T* __restrict in = adjoints + input;
-        for (std::size_t i = 0; i < size; ++i)
+        std::size_t i = 0;
+        if constexpr (on_batches<T, P>) {
+            using V = simd::batch<T>;
+            for (; i + V::size <= size; i += V::size) {
+                const V yv = simd::load<V>(y + i);
+                V xv = yv; // a partial from the output does not read x: no load
+                if constexpr (P::source != derivative_source::output)
+                    xv = simd::load<V>(x + i);
+                const V d = contribution(static_cast<V>(p.partial(xv, yv)), simd::load<V>(out + i));
+                simd::store(in + i, simd::load<V>(in + i) + d);
+            }
+        }
+        for (; i < size; ++i)
             in[i] += contribution(static_cast<T>(p.partial(x[i], y[i])), out[i]);
     }
 };
@@ -95,18 +140,42 @@ template <class P, class T>
 inline constexpr bool is_primitive_of_active<tensor_unary<P, active_tensor<T>>> = true;
 
 /// Runs the bound expression over every element: writes values through
-/// `write(i, value)` and the partials into J.
+/// `write(i, value)` (value a number, or a batch of lanes i.. on) and the
+/// partials into J.
 template <class T, std::size_t L, class Bound, class Write>
 void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, const std::array<T*, L>& partials,
                   Write&& write)
 {
-    for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1)) {
+    const auto one = [&](std::size_t i, std::size_t c) {
         const auto element = bound.template element<0>(i, c);
         write(i, element.value());
         element_partials<T, L> d;
         element.record(d, T(1));
         for (std::size_t k = 0; k < L; ++k)
             partials[k][i] = d.d[k];
+    };
+    if constexpr (tree_on_batches<T, Bound>) {
+        using V = simd::batch<T>;
+        // A leaf that reads rows (a bias) loads columns c..c+size of its
+        // vector, so batches stay inside one row; otherwise the whole tensor
+        // is one row.
+        const std::size_t row = bound.reads_rows() ? columns : size;
+        for (std::size_t start = 0; start < size; start += row) {
+            std::size_t c = 0;
+            for (; c + V::size <= row; c += V::size) {
+                const auto element = bound.template batch_element<0, V>(start + c, c);
+                write(start + c, element.value());
+                element_partials<V, L> d;
+                element.record(d, V(T(1)));
+                for (std::size_t k = 0; k < L; ++k)
+                    simd::store(partials[k] + start + c, d.d[k]);
+            }
+            for (; c < row; ++c)
+                one(start + c, c);
+        }
+    } else {
+        for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
+            one(i, c);
     }
 }
 
@@ -121,9 +190,16 @@ active_tensor<T> materialize(const E& e)
         x.check_on(t);
         T* y = t.template allocate_scratch<T>(n);
         const auto& p = e.primitive();
-        for (std::size_t i = 0; i < n; ++i)
-            y[i] = static_cast<T>(p.primal(x.data()[i]));
         using P = std::remove_cvref_t<decltype(p)>;
+        const T* xs = x.data();
+        std::size_t i = 0;
+        if constexpr (on_batches<T, P>) {
+            using V = simd::batch<T>;
+            for (; i + V::size <= n; i += V::size)
+                simd::store(y + i, static_cast<V>(p.primal(simd::load<V>(xs + i))));
+        }
+        for (; i < n; ++i)
+            y[i] = static_cast<T>(p.primal(xs[i]));
         const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()});
         return active_tensor<T>(y, s, first, t);
     } else {
@@ -133,7 +209,7 @@ active_tensor<T> materialize(const E& e)
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, T v) { y[i] = v; });
+        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, const auto& v) { put(y + i, v); });
         fused_reverse<T, L> reverse{n, s.last(), 1, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
@@ -177,7 +253,17 @@ template <tensor_expression E>
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, T v) { total += v; });
+        // lanes are added one by one, in order: the same sum as element by element
+        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, const auto& v) {
+            if constexpr (std::floating_point<std::remove_cvref_t<decltype(v)>>) {
+                total += v;
+            } else {
+                std::array<T, std::remove_cvref_t<decltype(v)>::size> lanes;
+                simd::store(lanes.data(), v);
+                for (const T lane : lanes)
+                    total += lane;
+            }
+        });
         detail::fused_reverse<T, L> reverse{n, s.last(), 0, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
