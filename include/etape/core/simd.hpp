@@ -60,12 +60,12 @@ struct xsimd_edges {
     static constexpr T erf_one = T(6);                                      // |erf| rounds to 1 beyond
 };
 
-/// y, with the lanes where `edge` holds recomputed as libm(x).
+/// y, with the lanes where `edge` holds recomputed as libm(x). Out of line
+/// and cold: a call inside the hot loop would make it keep its constants
+/// out of registers.
 template <class V, class M, class F>
-V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
+[[gnu::noinline, gnu::cold]] V libm_lanes(V y, V x, M edge, F libm)
 {
-    if (!xsimd::any(edge))
-        return y;
     std::array<typename V::value_type, V::size> xs, ys;
     std::array<bool, V::size> on;
     x.store_unaligned(xs.data());
@@ -75,6 +75,14 @@ V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
         if (on[j])
             ys[j] = libm(xs[j]);
     return V::load_unaligned(ys.data());
+}
+
+template <class V, class M, class F>
+V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
+{
+    if (xsimd::any(edge)) [[unlikely]]
+        return libm_lanes(y, x, edge, libm);
+    return y;
 }
 
 } // namespace detail
@@ -90,8 +98,8 @@ template <class V> V expm1(const V& x)
 {
     using T = typename V::value_type;
     using e = detail::xsimd_edges<T>;
-    const auto edge = x > V(e::log_max - 1) && x < V(e::log_max + 1);
-    return detail::with_libm_lanes(xsimd::expm1(x), x, edge, [](T v) { return std::expm1(v); });
+    // one comparison on the hot path; +inf lanes take the cold one too
+    return detail::with_libm_lanes(xsimd::expm1(x), x, x > V(e::log_max - 1), [](T v) { return std::expm1(v); });
 }
 template <class V> V log(const V& x)
 {

@@ -120,12 +120,13 @@ struct primitive_reverse {
         std::size_t i = 0;
         if constexpr (on_batches<T, P>) {
             using V = simd::batch<T>;
+            const P op = p; // a local copy: stores through `in` cannot change its parameters
             for (; i + V::size <= size; i += V::size) {
                 const V yv = simd::load<V>(y + i);
                 V xv = yv; // a partial from the output does not read x: no load
                 if constexpr (P::source != derivative_source::output)
                     xv = simd::load<V>(x + i);
-                const V d = contribution(static_cast<V>(p.partial(xv, yv)), simd::load<V>(out + i));
+                const V d = contribution(static_cast<V>(op.partial(xv, yv)), simd::load<V>(out + i));
                 simd::store(in + i, simd::load<V>(in + i) + d);
             }
         }
@@ -195,8 +196,9 @@ active_tensor<T> materialize(const E& e)
         std::size_t i = 0;
         if constexpr (on_batches<T, P>) {
             using V = simd::batch<T>;
+            const P op = p; // a local copy: stores to y cannot change its parameters
             for (; i + V::size <= n; i += V::size)
-                simd::store(y + i, static_cast<V>(p.primal(simd::load<V>(xs + i))));
+                simd::store(y + i, static_cast<V>(op.primal(simd::load<V>(xs + i))));
         }
         for (; i < n; ++i)
             y[i] = static_cast<T>(p.primal(xs[i]));
