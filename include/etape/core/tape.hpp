@@ -12,6 +12,7 @@
 // flows into it is never read.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -327,11 +328,17 @@ private:
     }
 
     /// Appends `count` slots without operands; room was made by the caller.
+    /// One fill, not `count` appends: a tensor node of 2^25 elements spent
+    /// as long registering its slots as computing its values.
     slot_index append_slots(std::size_t count) noexcept
     {
         const slot_index first = size();
-        for (std::size_t i = 0; i < count; ++i)
-            (void)append_slot();
+        std::fill_n(statement_end_.data() + first, count, static_cast<std::uint32_t>(operands_.size()));
+        statement_end_.commit(count);
+        if constexpr (checked_build) {
+            std::fill_n(slot_epoch_.data() + first, count, epoch_);
+            slot_epoch_.commit(count);
+        }
         return first;
     }
 
