@@ -63,6 +63,26 @@ inline void put(T* p, const V& v)
     simd::store(p, v);
 }
 
+/// in[i] += contribution(j[i], out[i * out_step]) for i < n (out_step 0 or
+/// 1), on batches when T allows: the compiler does not vectorize the
+/// zero-adjoint test itself (it will not multiply speculatively). The same
+/// operations element by element, so the same results.
+template <class T>
+void add_contributions(T* __restrict in, const T* __restrict j, const T* __restrict out, std::size_t out_step,
+                       std::size_t n) noexcept
+{
+    std::size_t i = 0;
+    if constexpr (simd::enabled_for<T>) {
+        using V = simd::batch<T>;
+        for (; i + V::size <= n; i += V::size) {
+            const V o = out_step == 0 ? V(out[0]) : simd::load<V>(out + i);
+            simd::store(in + i, simd::load<V>(in + i) + contribution(simd::load<V>(j + i), o));
+        }
+    }
+    for (; i < n; ++i)
+        in[i] += contribution(j[i], out[i * out_step]);
+}
+
 /// Reverse of a fused node: output adjoints are read with `output_stride`
 /// (1 for an elementwise output, 0 for a sum into one slot).
 template <class T, std::size_t L>
@@ -81,16 +101,15 @@ struct fused_reverse {
             T* __restrict in = adjoints + leaves[k].first;
             switch (leaves[k].kind) {
             case broadcast::full:
-                if (output_stride == 1)
-                    for (std::size_t i = 0; i < size; ++i)
-                        in[i] += contribution(j[i], out[i]);
-                else
-                    for (std::size_t i = 0; i < size; ++i)
-                        in[i] += contribution(j[i], out[0]);
+                add_contributions(in, j, out, output_stride, size);
                 break;
             case broadcast::row:
-                for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
-                    in[c] += contribution(j[i], out[i * output_stride]);
+                if (output_stride == 1) // row by row: each in[c] still adds its rows in order
+                    for (std::size_t r = 0; r < size; r += columns)
+                        add_contributions(in, j + r, out + r, 1, columns);
+                else
+                    for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
+                        in[c] += contribution(j[i], out[0]);
                 break;
             case broadcast::scalar: {
                 T sum = T(0);
