@@ -11,7 +11,9 @@
 // primitive of the expression takes batches, the forward loop runs on
 // batches of lanes (transcendentals included) and a scalar tail finishes the
 // last elements; so does the reverse of a primitive applied to a tensor.
-// Otherwise each loop runs element by element, as before.
+// Otherwise each loop runs element by element, as before. The reverse of a
+// fused node needs no math: it runs on batches whenever a SIMD library is
+// there, except a broadcast scalar's sum, which adds in order.
 #pragma once
 
 #include <array>
