@@ -15,10 +15,17 @@
 // of them it reads, so that fused tensor kernels (and the docs) know what
 // must be kept for the reverse pass. A binary primitive has primal(a, b),
 // partial_left(a, b, y) and partial_right(a, b, y).
+//
+// Optionally, a primitive also takes SIMD batches (core/batch.hpp): it sets
+// `static constexpr bool takes_batches = true` and its primal and partial(s)
+// accept a batch as well as a number; fused tensor loops then run it lanes
+// at a time.
 #pragma once
 
 #include <concepts>
 #include <string_view>
+
+#include <etape/core/batch.hpp>
 
 namespace etape {
 
@@ -42,6 +49,10 @@ concept binary_primitive = std::floating_point<T> && requires(const P& p, T a) {
     { p.partial_left(a, a, a) } -> std::convertible_to<T>;
     { p.partial_right(a, a, a) } -> std::convertible_to<T>;
 };
+
+/// A primitive (unary or binary) that also runs on SIMD batches.
+template <class P>
+concept batch_primitive = requires { requires P::takes_batches; };
 
 /// The primitive's `name` member, or "primitive" when it has none.
 template <class P>

@@ -560,6 +560,8 @@ private:
     }
 
     /// Appends `count` slots without operands; room was made by the caller.
+    /// One fill, not `count` appends: a tensor node of 2^25 elements spent
+    /// as long registering its slots as computing its values.
     slot_index append_slots(std::size_t count) noexcept
     {
         const slot_index first = size();

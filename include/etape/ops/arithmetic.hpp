@@ -1,5 +1,6 @@
 // + - * / and unary minus: their primitives and operators.
-// Layer: ops (operators are found by ADL on etape expressions).
+// Layer: ops (operators are found by ADL on etape expressions). Their
+// templates serve numbers and SIMD batches alike (takes_batches).
 #pragma once
 
 #include <string_view>
@@ -12,6 +13,7 @@ namespace etape {
 struct add_op {
     static constexpr std::string_view name = "add";
     static constexpr std::string_view symbol = "+";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a + b; }
     template <class T> static constexpr T partial_left(T, T, T) { return T(1); }
     template <class T> static constexpr T partial_right(T, T, T) { return T(1); }
@@ -20,6 +22,7 @@ struct add_op {
 struct subtract_op {
     static constexpr std::string_view name = "subtract";
     static constexpr std::string_view symbol = "-";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a - b; }
     template <class T> static constexpr T partial_left(T, T, T) { return T(1); }
     template <class T> static constexpr T partial_right(T, T, T) { return T(-1); }
@@ -28,6 +31,7 @@ struct subtract_op {
 struct multiply_op {
     static constexpr std::string_view name = "multiply";
     static constexpr std::string_view symbol = "*";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a * b; }
     template <class T> static constexpr T partial_left(T, T b, T) { return b; }
     template <class T> static constexpr T partial_right(T a, T, T) { return a; }
@@ -36,6 +40,7 @@ struct multiply_op {
 struct divide_op {
     static constexpr std::string_view name = "divide";
     static constexpr std::string_view symbol = "/";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T a, T b) { return a / b; }
     /// d(a/b)/da = 1/b
     template <class T> static constexpr T partial_left(T, T b, T) { return T(1) / b; }
@@ -48,6 +53,7 @@ struct negate_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "negate";
     static constexpr std::string_view symbol = "-";
+    static constexpr bool takes_batches = true;
     template <class T> static constexpr T primal(T x) { return -x; }
     template <class T> static constexpr T partial(T, T) { return T(-1); }
 };

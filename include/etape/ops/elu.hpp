@@ -13,6 +13,10 @@
 // grows (in float the derivative reads 0 below x ~ -17, in double below
 // x ~ -37). Pass etape::from_input to take the derivative from x instead
 // (one more exp per element), when the tail matters.
+//
+// With the default (libm) exponentials all three take SIMD batches
+// (core/batch.hpp): the batch forms are the same formulas, lane by lane, with
+// a select for the branch and etape::simd::expm1 / exp.
 #pragma once
 
 #include <cmath>
@@ -61,7 +65,28 @@ struct elu_formula {
         else
             return x > T(0) ? scale : input_scale * scale * alpha * Math::exp(input_scale * x);
     }
+
+    template <simd::batch_of<T> V>
+    [[nodiscard]] V primal(V x) const
+    {
+        return simd::select(x > V(0), V(scale) * x, V(scale) * V(alpha) * simd::expm1(V(input_scale) * x));
+    }
+
+    template <simd::batch_of<T> V>
+    [[nodiscard]] V partial(V x, V y) const
+    {
+        if constexpr (std::same_as<Source, from_output_t>)
+            return simd::select(y > V(0), V(scale), V(input_scale) * (y + V(alpha) * V(scale)));
+        else
+            return simd::select(x > V(0), V(scale),
+                                V(input_scale) * V(scale) * V(alpha) * simd::exp(V(input_scale) * x));
+    }
 };
+
+/// The batch forms call etape::simd's exponentials, so a substituted Math
+/// (a test's counting one) keeps the family on numbers.
+template <class Math>
+inline constexpr bool libm_math = std::same_as<Math, libm_exponentials>;
 
 template <class Source>
 inline constexpr derivative_source source_of = std::same_as<Source, from_output_t> ? derivative_source::output
@@ -74,6 +99,7 @@ template <std::floating_point T, elu_derivative_policy Source = from_output_t, c
 struct elu_op {
     static constexpr derivative_source source = detail::source_of<Source>;
     static constexpr std::string_view name = "elu";
+    static constexpr bool takes_batches = detail::libm_math<Math>;
 
     explicit elu_op(T alpha = T(1)) : formula{T(1), alpha, T(1)}
     {
@@ -87,6 +113,8 @@ struct elu_op {
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
     [[nodiscard]] T primal(T x) const { return formula.primal(x); }
     [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+    template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
+    template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
     detail::elu_formula<T, Source, Math> formula;
 };
@@ -96,11 +124,14 @@ template <std::floating_point T, elu_derivative_policy Source = from_output_t, c
 struct selu_op {
     static constexpr derivative_source source = detail::source_of<Source>;
     static constexpr std::string_view name = "selu";
+    static constexpr bool takes_batches = detail::libm_math<Math>;
     static constexpr T scale = static_cast<T>(1.0507009873554804934193349852946L);
     static constexpr T alpha = static_cast<T>(1.6732632423543772848170429916717L);
 
     [[nodiscard]] T primal(T x) const { return formula.primal(x); }
     [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+    template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
+    template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
     detail::elu_formula<T, Source, Math> formula{scale, alpha, T(1)};
 };
@@ -110,6 +141,7 @@ template <std::floating_point T, elu_derivative_policy Source = from_output_t, c
 struct celu_op {
     static constexpr derivative_source source = detail::source_of<Source>;
     static constexpr std::string_view name = "celu";
+    static constexpr bool takes_batches = detail::libm_math<Math>;
 
     explicit celu_op(T alpha = T(1)) : formula{T(1), alpha, T(1) / alpha}
     {
@@ -122,6 +154,8 @@ struct celu_op {
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
     [[nodiscard]] T primal(T x) const { return formula.primal(x); }
     [[nodiscard]] T partial(T x, T y) const { return formula.partial(x, y); }
+    template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
+    template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
     detail::elu_formula<T, Source, Math> formula;
 };

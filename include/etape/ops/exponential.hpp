@@ -1,6 +1,7 @@
 // Exponentials and logarithms: exp, expm1, log, log1p, log2, log10.
 // Layer: ops. Outside the domain the value is libm's (NaN, -inf) and so is
-// the partial: nothing throws.
+// the partial: nothing throws. exp, expm1, log and log1p take SIMD batches
+// (core/batch.hpp); their partials serve numbers and batches alike.
 #pragma once
 
 #include <cmath>
@@ -14,7 +15,9 @@ namespace etape {
 struct exp_op {
     static constexpr derivative_source source = derivative_source::output;
     static constexpr std::string_view name = "exp";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::exp(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::exp(x); }
     /// d/dx exp = y
     template <class T> static T partial(T, T y) { return y; }
 };
@@ -22,7 +25,9 @@ struct exp_op {
 struct expm1_op {
     static constexpr derivative_source source = derivative_source::output;
     static constexpr std::string_view name = "expm1";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::expm1(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::expm1(x); }
     /// d/dx expm1 = exp(x) = y + 1
     template <class T> static T partial(T, T y) { return y + T(1); }
 };
@@ -30,14 +35,18 @@ struct expm1_op {
 struct log_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "log";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::log(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::log(x); }
     template <class T> static T partial(T x, T) { return T(1) / x; }
 };
 
 struct log1p_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "log1p";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::log1p(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::log1p(x); }
     template <class T> static T partial(T x, T) { return T(1) / (T(1) + x); }
 };
 

@@ -26,7 +26,9 @@ struct cosh_op {
 struct tanh_op {
     static constexpr derivative_source source = derivative_source::output;
     static constexpr std::string_view name = "tanh";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::tanh(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::tanh(x); }
     /// d/dx tanh = 1 - y^2
     template <class T> static T partial(T, T y) { return T(1) - y * y; }
 };

@@ -1,5 +1,6 @@
 // The logistic family: sigmoid, softplus (its integral) and silu (x times
 // it). Layer: ops. Each is written so that no intermediate overflows.
+// sigmoid takes SIMD batches (core/batch.hpp).
 #pragma once
 
 #include <cmath>
@@ -19,11 +20,19 @@ T logistic(T x)
     return x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
+template <simd::batch_type V>
+V logistic(V x)
+{
+    const V e = simd::exp(-simd::fabs(x));
+    return simd::select(x >= V(0), V(1) / (V(1) + e), e / (V(1) + e));
+}
+
 } // namespace detail
 
 struct sigmoid_op {
     static constexpr derivative_source source = derivative_source::output;
     static constexpr std::string_view name = "sigmoid";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return detail::logistic(x); }
     /// d/dx sigmoid = y (1 - y)
     template <class T> static T partial(T, T y) { return y * (T(1) - y); }

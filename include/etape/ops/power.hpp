@@ -13,7 +13,9 @@ namespace etape {
 struct sqrt_op {
     static constexpr derivative_source source = derivative_source::output;
     static constexpr std::string_view name = "sqrt";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return std::sqrt(x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::sqrt(x); }
     /// d/dx sqrt = 1 / (2y): +inf at 0, NaN below 0 (as the value)
     template <class T> static T partial(T, T y) { return T(0.5) / y; }
 };

@@ -1,5 +1,6 @@
 // Rectifiers: relu and leaky_relu. Layer: ops.
 // At x == 0 both take the negative side's slope (0 and `slope`), as PyTorch.
+// Both take SIMD batches (core/batch.hpp).
 #pragma once
 
 #include <cmath>
@@ -15,17 +16,23 @@ namespace etape {
 struct relu_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "relu";
+    static constexpr bool takes_batches = true;
     template <class T> static T primal(T x) { return x > T(0) ? x : T(0) * x; } // 0*x keeps NaN
     template <class T> static T partial(T x, T) { return x > T(0) ? T(1) : T(0); }
+    template <simd::batch_type V> static V primal(V x) { return simd::select(x > V(0), x, V(0) * x); }
+    template <simd::batch_type V> static V partial(V x, V) { return simd::select(x > V(0), V(1), V(0)); }
 };
 
 template <std::floating_point T>
 struct leaky_relu_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "leaky_relu";
+    static constexpr bool takes_batches = true;
     T slope = T(0.01);
     [[nodiscard]] T primal(T x) const { return x > T(0) ? x : slope * x; }
     [[nodiscard]] T partial(T x, T) const { return x > T(0) ? T(1) : slope; }
+    template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return simd::select(x > V(0), x, V(slope) * x); }
+    template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V) const { return simd::select(x > V(0), V(1), V(slope)); }
 };
 
 template <elementwise_operand X> [[nodiscard]] auto relu(const X& x) { return apply(relu_op{}, x); }

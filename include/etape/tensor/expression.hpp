@@ -12,6 +12,11 @@
 // Broadcasting: a leaf of the output's shape is read elementwise; a scalar
 // (a var, a number, a rank-0 tensor) is read everywhere; a vector whose
 // length is the output's last extent is read along each row (a bias).
+//
+// Batches: when every primitive of the tree takes SIMD batches
+// (batch_primitive), `batch_element<K, V>(i, c)` builds the same scalar
+// expression over batches V of lanes i..i+size (columns c..c+size, which the
+// loop keeps inside one row when a leaf reads rows).
 #pragma once
 
 #include <array>
@@ -20,6 +25,7 @@
 #include <type_traits>
 
 #include <etape/core/binary_expr.hpp>
+#include <etape/core/simd.hpp>
 #include <etape/core/unary_expr.hpp>
 #include <etape/core/var.hpp>
 #include <etape/ops/arithmetic.hpp>
@@ -73,6 +79,15 @@ struct leaf_strides {
         default: return {0, 0};
         }
     }
+
+    /// Lanes i..i+size of a leaf (columns c..c+size): a load, or one value
+    /// broadcast to every lane.
+    template <class V>
+    [[nodiscard]] V batch_at(const typename V::value_type* data, std::size_t i, std::size_t c) const
+    {
+        const typename V::value_type* p = data + i * by_index + c * by_column;
+        return by_index == 0 && by_column == 0 ? V(*p) : simd::load<V>(p);
+    }
 };
 
 /// Leaf K of one element's scalar expression.
@@ -107,6 +122,7 @@ struct element_partials {
 template <class T>
 struct bound_active {
     static constexpr std::size_t leaf_count = 1;
+    static constexpr bool takes_batches = true;
     const T* data;
     leaf_strides strides;
     leaf_info info;
@@ -115,6 +131,12 @@ struct bound_active {
     {
         return {data[i * strides.by_index + c * strides.by_column]};
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t i, std::size_t c) const
+    {
+        return {strides.batch_at<V>(data, i, c)};
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return info.kind == broadcast::row; }
     void leaves(leaf_info* out) const noexcept { out[0] = info; }
     void leaf_values(const T** out) const noexcept { out[0] = data; }
 };
@@ -130,6 +152,7 @@ struct value_leaf {
 template <class T>
 struct bound_value {
     static constexpr std::size_t leaf_count = 0;
+    static constexpr bool takes_batches = true;
     const T* data;
     leaf_strides strides;
     template <std::size_t K>
@@ -137,6 +160,12 @@ struct bound_value {
     {
         return {data[i * strides.by_index + c * strides.by_column]};
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] constant<V> batch_element(std::size_t i, std::size_t c) const
+    {
+        return {strides.batch_at<V>(data, i, c)};
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return strides.by_column != 0; }
     void leaves(leaf_info*) const noexcept {}
     void leaf_values(const T**) const noexcept {}
 };
@@ -152,6 +181,7 @@ struct scalar_leaf {
 template <class T>
 struct bound_scalar {
     static constexpr std::size_t leaf_count = 1;
+    static constexpr bool takes_batches = true;
     T v;
     slot_index slot;
     template <std::size_t K>
@@ -159,6 +189,12 @@ struct bound_scalar {
     {
         return {v};
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t, std::size_t) const
+    {
+        return {V(v)};
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return false; }
     void leaves(leaf_info* out) const noexcept { out[0] = {slot, broadcast::scalar}; }
     void leaf_values(const T** out) const noexcept { out[0] = &v; } // valid while this bound tree lives
 };
@@ -174,12 +210,19 @@ struct constant_leaf {
 template <class T>
 struct bound_constant {
     static constexpr std::size_t leaf_count = 0;
+    static constexpr bool takes_batches = true;
     T v;
     template <std::size_t K>
     [[nodiscard]] constant<T> element(std::size_t, std::size_t) const noexcept
     {
         return {v};
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] constant<V> batch_element(std::size_t, std::size_t) const
+    {
+        return {V(v)};
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return false; }
     void leaves(leaf_info*) const noexcept {}
     void leaf_values(const T**) const noexcept {}
 };
@@ -250,6 +293,7 @@ template <class T, class X>
 template <class P, class A>
 struct bound_unary {
     static constexpr std::size_t leaf_count = A::leaf_count;
+    static constexpr bool takes_batches = batch_primitive<P> && A::takes_batches;
     [[no_unique_address]] P p;
     A a;
     template <std::size_t K>
@@ -258,6 +302,13 @@ struct bound_unary {
         using child = decltype(a.template element<K>(i, c));
         return unary_expr<P, child>(p, a.template element<K>(i, c));
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
+    {
+        using child = decltype(a.template batch_element<K, V>(i, c));
+        return unary_expr<P, child>(p, a.template batch_element<K, V>(i, c));
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows(); }
     void leaves(leaf_info* out) const noexcept { a.leaves(out); }
     template <class T>
     void leaf_values(const T** out) const noexcept
@@ -269,6 +320,7 @@ struct bound_unary {
 template <class P, class A, class B>
 struct bound_binary {
     static constexpr std::size_t leaf_count = A::leaf_count + B::leaf_count;
+    static constexpr bool takes_batches = batch_primitive<P> && A::takes_batches && B::takes_batches;
     [[no_unique_address]] P p;
     A a;
     B b;
@@ -280,6 +332,15 @@ struct bound_binary {
         return binary_expr<P, left, right>(p, a.template element<K>(i, c),
                                            b.template element<K + A::leaf_count>(i, c));
     }
+    template <std::size_t K, class V>
+    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
+    {
+        using left = decltype(a.template batch_element<K, V>(i, c));
+        using right = decltype(b.template batch_element<K + A::leaf_count, V>(i, c));
+        return binary_expr<P, left, right>(p, a.template batch_element<K, V>(i, c),
+                                           b.template batch_element<K + A::leaf_count, V>(i, c));
+    }
+    [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows() || b.reads_rows(); }
     void leaves(leaf_info* out) const noexcept
     {
         a.leaves(out);

@@ -6,9 +6,18 @@
 // vector). A primitive applied directly to an active tensor stores no
 // partials at all: its reverse reads the saved input and output (for the ELU
 // family, the output alone). Layer: tensor.
+//
+// Vectorized math: when etape has a SIMD library (core/simd.hpp) and every
+// primitive of the expression takes batches, the forward loop runs on
+// batches of lanes (transcendentals included) and a scalar tail finishes the
+// last elements; so does the reverse of a primitive applied to a tensor.
+// Otherwise each loop runs element by element, as before. The reverse of a
+// fused node needs no math: it runs on batches whenever a SIMD library is
+// there, except a broadcast scalar's sum, which adds in order.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -18,6 +27,7 @@
 #include <etape/core/active_tape.hpp>
 #include <etape/core/anomaly.hpp>
 #include <etape/core/expression_text.hpp>
+#include <etape/core/simd.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/expression.hpp>
@@ -33,6 +43,51 @@ template <class T>
 [[nodiscard]] inline T contribution(T partial, T adjoint) noexcept
 {
     return adjoint == T(0) ? T(0) : partial * adjoint;
+}
+
+/// contribution() lane by lane.
+template <simd::batch_type V>
+[[nodiscard]] inline V contribution(V partial, V adjoint) noexcept
+{
+    return simd::select(adjoint == V(0), V(0), partial * adjoint);
+}
+
+/// True when loops over T run primitive P (or bound tree P) on batches.
+template <class T, class P>
+inline constexpr bool on_batches = simd::enabled_for<T> && batch_primitive<P>;
+template <class T, class Bound>
+inline constexpr bool tree_on_batches = simd::enabled_for<T> && Bound::takes_batches;
+
+/// Stores a value (a number at p, or a batch's lanes from p on).
+template <class T>
+inline void put(T* p, T v) noexcept
+{
+    *p = v;
+}
+template <class T, simd::batch_of<T> V>
+inline void put(T* p, const V& v)
+{
+    simd::store(p, v);
+}
+
+/// in[i] += contribution(j[i], out[i * out_step]) for i < n (out_step 0 or
+/// 1), on batches when T allows: the compiler does not vectorize the
+/// zero-adjoint test itself (it will not multiply speculatively). The same
+/// operations element by element, so the same results.
+template <class T>
+void add_contributions(T* __restrict in, const T* __restrict j, const T* __restrict out, std::size_t out_step,
+                       std::size_t n) noexcept
+{
+    std::size_t i = 0;
+    if constexpr (simd::enabled_for<T>) {
+        using V = simd::batch<T>;
+        for (; i + V::size <= n; i += V::size) {
+            const V o = out_step == 0 ? V(out[0]) : simd::load<V>(out + i);
+            simd::store(in + i, simd::load<V>(in + i) + contribution(simd::load<V>(j + i), o));
+        }
+    }
+    for (; i < n; ++i)
+        in[i] += contribution(j[i], out[i * out_step]);
 }
 
 /// Reverse of a fused node: output adjoints are read with `output_stride`
@@ -53,16 +108,15 @@ struct fused_reverse {
             T* __restrict in = adjoints + leaves[k].first;
             switch (leaves[k].kind) {
             case broadcast::full:
-                if (output_stride == 1)
-                    for (std::size_t i = 0; i < size; ++i)
-                        in[i] += contribution(j[i], out[i]);
-                else
-                    for (std::size_t i = 0; i < size; ++i)
-                        in[i] += contribution(j[i], out[0]);
+                add_contributions(in, j, out, output_stride, size);
                 break;
             case broadcast::row:
-                for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
-                    in[c] += contribution(j[i], out[i * output_stride]);
+                if (output_stride == 1) // row by row: each in[c] still adds its rows in order
+                    for (std::size_t r = 0; r < size; r += columns)
+                        add_contributions(in, j + r, out + r, 1, columns);
+                else
+                    for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
+                        in[c] += contribution(j[i], out[0]);
                 break;
             case broadcast::scalar: {
                 T sum = T(0);
@@ -89,7 +143,20 @@ struct primitive_reverse {
     {
         const T* __restrict out = adjoints + output;
         T* __restrict in = adjoints + input;
-        for (std::size_t i = 0; i < size; ++i)
+        std::size_t i = 0;
+        if constexpr (on_batches<T, P>) {
+            using V = simd::batch<T>;
+            const P op = p; // a local copy: stores through `in` cannot change its parameters
+            for (; i + V::size <= size; i += V::size) {
+                const V yv = simd::load<V>(y + i);
+                V xv = yv; // a partial from the output does not read x: no load
+                if constexpr (P::source != derivative_source::output)
+                    xv = simd::load<V>(x + i);
+                const V d = contribution(static_cast<V>(op.partial(xv, yv)), simd::load<V>(out + i));
+                simd::store(in + i, simd::load<V>(in + i) + d);
+            }
+        }
+        for (; i < size; ++i)
             in[i] += contribution(static_cast<T>(p.partial(x[i], y[i])), out[i]);
     }
 };
@@ -100,18 +167,42 @@ template <class P, class T>
 inline constexpr bool is_primitive_of_active<tensor_unary<P, active_tensor<T>>> = true;
 
 /// Runs the bound expression over every element: writes values through
-/// `write(i, value)` and the partials into J.
+/// `write(i, value)` (value a number, or a batch of lanes i.. on) and the
+/// partials into J.
 template <class T, std::size_t L, class Bound, class Write>
 void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, const std::array<T*, L>& partials,
                   Write&& write)
 {
-    for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1)) {
+    const auto one = [&](std::size_t i, std::size_t c) {
         const auto element = bound.template element<0>(i, c);
         write(i, element.value());
         element_partials<T, L> d;
         element.record(d, T(1));
         for (std::size_t k = 0; k < L; ++k)
             partials[k][i] = d.d[k];
+    };
+    if constexpr (tree_on_batches<T, Bound>) {
+        using V = simd::batch<T>;
+        // A leaf that reads rows (a bias) loads columns c..c+size of its
+        // vector, so batches stay inside one row; otherwise the whole tensor
+        // is one row.
+        const std::size_t row = bound.reads_rows() ? columns : size;
+        for (std::size_t start = 0; start < size; start += row) {
+            std::size_t c = 0;
+            for (; c + V::size <= row; c += V::size) {
+                const auto element = bound.template batch_element<0, V>(start + c, c);
+                write(start + c, element.value());
+                element_partials<V, L> d;
+                element.record(d, V(T(1)));
+                for (std::size_t k = 0; k < L; ++k)
+                    simd::store(partials[k] + start + c, d.d[k]);
+            }
+            for (; c < row; ++c)
+                one(start + c, c);
+        }
+    } else {
+        for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
+            one(i, c);
     }
 }
 
@@ -158,9 +249,17 @@ active_tensor<T> materialize(const E& e)
         x.check_on(t);
         T* y = t.template allocate_scratch<T>(n);
         const auto& p = e.primitive();
-        for (std::size_t i = 0; i < n; ++i)
-            y[i] = static_cast<T>(p.primal(x.data()[i]));
         using P = std::remove_cvref_t<decltype(p)>;
+        const T* xs = x.data();
+        std::size_t i = 0;
+        if constexpr (on_batches<T, P>) {
+            using V = simd::batch<T>;
+            const P op = p; // a local copy: stores to y cannot change its parameters
+            for (; i + V::size <= n; i += V::size)
+                simd::store(y + i, static_cast<V>(op.primal(simd::load<V>(xs + i))));
+        }
+        for (; i < n; ++i)
+            y[i] = static_cast<T>(p.primal(xs[i]));
         const node_operand<T> operand{x.first_slot(), n, x.data()};
         const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()},
                                                {primitive_name<P>(), std::span(&operand, 1), nullptr, true});
@@ -172,7 +271,7 @@ active_tensor<T> materialize(const E& e)
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, T v) { y[i] = v; });
+        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, const auto& v) { put(y + i, v); });
         fused_reverse<T, L> reverse{n, s.last(), 1, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
@@ -224,7 +323,17 @@ template <tensor_expression E>
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, T v) { total += v; });
+        // lanes are added one by one, in order: the same sum as element by element
+        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, const auto& v) {
+            if constexpr (std::floating_point<std::remove_cvref_t<decltype(v)>>) {
+                total += v;
+            } else {
+                std::array<T, std::remove_cvref_t<decltype(v)>::size> lanes;
+                simd::store(lanes.data(), v);
+                for (const T lane : lanes)
+                    total += lane;
+            }
+        });
         detail::fused_reverse<T, L> reverse{n, s.last(), 0, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];

@@ -1,0 +1,151 @@
+// SIMD batches for the fused tensor loops: the batch type of float and
+// double, and the batch math declared by <etape/core/batch.hpp>, on xsimd.
+// Layer: core (included by the tensor layer, which runs the loops).
+//
+// ETAPE_HAS_XSIMD=1 (set by CMake when it finds xsimd, see ETAPE_USE_SIMD)
+// turns batches on; without it `simd::enabled_for<T>` is false and every
+// loop runs element by element on libm. The width is the widest the target
+// flags allow: 8 floats or 4 doubles with -march=native on an AVX2 machine,
+// 4 and 2 with the x86-64 baseline (SSE2).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+
+#include <etape/core/batch.hpp>
+
+#ifndef ETAPE_HAS_XSIMD
+#define ETAPE_HAS_XSIMD 0
+#endif
+
+#if ETAPE_HAS_XSIMD
+#include <xsimd/xsimd.hpp>
+#endif
+
+namespace etape::simd {
+
+/// True when etape was built with a SIMD library (xsimd).
+inline constexpr bool available = ETAPE_HAS_XSIMD != 0;
+
+/// True when loops over T may run on batches: a SIMD library, and T float or double.
+template <class T>
+inline constexpr bool enabled_for = available && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+
+#if ETAPE_HAS_XSIMD
+
+/// The batch of T the loops use (xsimd's widest for the target).
+template <class T>
+using batch = xsimd::batch<T>;
+
+template <class T, class A>
+struct is_batch<xsimd::batch<T, A>> : std::true_type {};
+
+namespace detail {
+
+/// Where xsimd 8.1 departs from libm by more than a few ulp, measured by
+/// tests/tensor/simd_math.cpp: exp flushes subnormal results to 0, exp and
+/// expm1 overflow early in the last unit below ln(max), log (double) misreads
+/// subnormal inputs, erf (double) gives NaN for huge |x|. Lanes in these
+/// ranges are rare; they are recomputed with libm. (xsimd's erfc loses up to
+/// 1e-6 relative in its tail, so etape's erfc stays on libm.)
+template <class T>
+struct xsimd_edges {
+    static constexpr bool is_float = std::is_same_v<T, float>;
+    static constexpr T log_denorm_min = is_float ? T(-103.28) : T(-744.44); // ln of the smallest subnormal
+    static constexpr T log_min = is_float ? T(-87.34) : T(-708.40);         // ln of the smallest normal
+    static constexpr T log_max = is_float ? T(88.72) : T(709.78);           // ln of the largest finite
+    static constexpr T erf_one = T(6);                                      // |erf| rounds to 1 beyond
+};
+
+/// y, with the lanes where `edge` holds recomputed as libm(x). Out of line
+/// and cold: a call inside the hot loop would make it keep its constants
+/// out of registers.
+template <class V, class M, class F>
+[[gnu::noinline, gnu::cold]] V libm_lanes(V y, V x, M edge, F libm)
+{
+    std::array<typename V::value_type, V::size> xs, ys;
+    std::array<bool, V::size> on;
+    x.store_unaligned(xs.data());
+    y.store_unaligned(ys.data());
+    edge.store_unaligned(on.data());
+    for (std::size_t j = 0; j < V::size; ++j)
+        if (on[j])
+            ys[j] = libm(xs[j]);
+    return V::load_unaligned(ys.data());
+}
+
+template <class V, class M, class F>
+V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
+{
+    if (xsimd::any(edge)) [[unlikely]]
+        return libm_lanes(y, x, edge, libm);
+    return y;
+}
+
+} // namespace detail
+
+template <class V> V exp(const V& x)
+{
+    using T = typename V::value_type;
+    using e = detail::xsimd_edges<T>;
+    const auto edge = (x > V(e::log_denorm_min - 1) && x < V(e::log_min + 1)) || (x > V(e::log_max - 1) && x < V(e::log_max + 1));
+    return detail::with_libm_lanes(xsimd::exp(x), x, edge, [](T v) { return std::exp(v); });
+}
+template <class V> V expm1(const V& x)
+{
+    using T = typename V::value_type;
+    using e = detail::xsimd_edges<T>;
+    // one comparison on the hot path; +inf lanes take the cold one too
+    return detail::with_libm_lanes(xsimd::expm1(x), x, x > V(e::log_max - 1), [](T v) { return std::expm1(v); });
+}
+template <class V> V log(const V& x)
+{
+    using T = typename V::value_type;
+    const auto edge = x > V(0) && x < V(std::numeric_limits<T>::min());
+    return detail::with_libm_lanes(xsimd::log(x), x, edge, [](T v) { return std::log(v); });
+}
+template <class V> V log1p(const V& x) { return xsimd::log1p(x); }
+template <class V> V tanh(const V& x) { return xsimd::tanh(x); }
+template <class V> V erf(const V& x)
+{
+    using T = typename V::value_type;
+    const auto edge = xsimd::abs(x) > V(detail::xsimd_edges<T>::erf_one);
+    return detail::with_libm_lanes(xsimd::erf(x), x, edge, [](T v) { return std::erf(v); });
+}
+template <class V> V sqrt(const V& x) { return xsimd::sqrt(x); }
+template <class V> V fabs(const V& x) { return xsimd::abs(x); }
+template <class M, class V> V select(const M& condition, const V& if_true, const V& if_false)
+{
+    return xsimd::select(condition, if_true, if_false);
+}
+
+#else
+
+template <class T>
+struct no_batch {
+    static constexpr std::size_t size = 1;
+};
+/// Without a SIMD library: a placeholder that no loop instantiates.
+template <class T>
+using batch = no_batch<T>;
+
+#endif
+
+/// Loads size lanes from p (no alignment needed).
+template <class V>
+[[nodiscard]] V load(const typename V::value_type* p)
+{
+    return V::load_unaligned(p);
+}
+
+/// Stores the lanes of v at p (no alignment needed).
+template <class V>
+void store(typename V::value_type* p, const V& v)
+{
+    v.store_unaligned(p);
+}
+
+} // namespace etape::simd
