@@ -223,3 +223,27 @@ TEST_CASE("an unused node with an infinite partial does not poison the gradient"
     CHECK(g(0) == 2.0);
     CHECK(g(1) == 2.0);
 }
+
+TEST_CASE_TEMPLATE("a value tensor with active scalars is a fused expression (observations against parameters)", T,
+                   ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    const std::vector<T> data{T(1), T(2), T(-0.5), T(3), T(0.25)};
+    const etape::tensor<T> y(etape::shape{data.size()}, data);
+    etape::var<T> mu = T(0.5), sigma = T(1.5);
+    const auto before = scope.get().stats().nodes;
+    const etape::var<T> lp = etape::sum(-0.5 * etape::pow((y - mu) / sigma, 2) - etape::log(sigma));
+    CHECK(scope.get().stats().nodes - before == 1);
+    const auto [dmu, dsigma] = etape::gradient(lp, mu, sigma);
+    long double s1 = 0, s2 = 0;
+    for (const T v : data) {
+        s1 += (static_cast<long double>(v) - 0.5L);
+        s2 += (static_cast<long double>(v) - 0.5L) * (static_cast<long double>(v) - 0.5L);
+    }
+    const long double n = static_cast<long double>(data.size());
+    CHECK(dmu == doctest::Approx(static_cast<double>(s1 / (1.5L * 1.5L))).epsilon(1e-5));
+    CHECK(dsigma == doctest::Approx(static_cast<double>(s2 / (1.5L * 1.5L * 1.5L) - n / 1.5L)).epsilon(1e-5));
+    // the scalar may stand first, and the result is a tensor expression
+    const etape::active_tensor<T> z = mu * y;
+    CHECK(z.values()[1] == T(1));
+}

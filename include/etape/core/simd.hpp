@@ -85,21 +85,34 @@ V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
     return y;
 }
 
+/// fast(x) on the lanes with |x| <= bound, libm(x) on the others and where
+/// `edge` holds. The others (NaN, inf, huge) reach `fast` as 0: below
+/// AVX-512, xsimd 8.1 turns double lanes into int64 with a scalar cast,
+/// which is undefined behaviour for NaN, inf and values past 2^63 (UBSan
+/// catches it in exp's range reduction).
+template <class V, class M, class Fast, class F>
+V tamed(const V& x, typename V::value_type bound, const M& edge, Fast fast, F libm)
+{
+    const auto wild = !(xsimd::abs(x) <= V(bound));
+    return with_libm_lanes(fast(xsimd::select(wild, V(0), x)), x, edge || wild, libm);
+}
+
 } // namespace detail
 
 template <class V> V exp(const V& x)
 {
     using T = typename V::value_type;
     using e = detail::xsimd_edges<T>;
-    const auto edge = (x > V(e::log_denorm_min - 1) && x < V(e::log_min + 1)) || (x > V(e::log_max - 1) && x < V(e::log_max + 1));
-    return detail::with_libm_lanes(xsimd::exp(x), x, edge, [](T v) { return std::exp(v); });
+    const auto edge = (x > V(e::log_denorm_min - 1) && x < V(e::log_min + 1)) || x > V(e::log_max - 1);
+    return detail::tamed(x, -e::log_denorm_min + 1, edge, [](const V& v) { return xsimd::exp(v); },
+                         [](T v) { return std::exp(v); });
 }
 template <class V> V expm1(const V& x)
 {
     using T = typename V::value_type;
     using e = detail::xsimd_edges<T>;
-    // one comparison on the hot path; +inf lanes take the cold one too
-    return detail::with_libm_lanes(xsimd::expm1(x), x, x > V(e::log_max - 1), [](T v) { return std::expm1(v); });
+    return detail::tamed(x, -e::log_denorm_min + 1, x > V(e::log_max - 1), [](const V& v) { return xsimd::expm1(v); },
+                         [](T v) { return std::expm1(v); });
 }
 template <class V> V log(const V& x)
 {
@@ -108,12 +121,19 @@ template <class V> V log(const V& x)
     return detail::with_libm_lanes(xsimd::log(x), x, edge, [](T v) { return std::log(v); });
 }
 template <class V> V log1p(const V& x) { return xsimd::log1p(x); }
-template <class V> V tanh(const V& x) { return xsimd::tanh(x); }
+template <class V> V tanh(const V& x)
+{
+    using T = typename V::value_type;
+    const auto none = x != x && x == x; // no edge of its own: only the wild lanes go to libm
+    return detail::tamed(x, detail::xsimd_edges<T>::log_max / 2, none, [](const V& v) { return xsimd::tanh(v); },
+                         [](T v) { return std::tanh(v); });
+}
 template <class V> V erf(const V& x)
 {
     using T = typename V::value_type;
-    const auto edge = xsimd::abs(x) > V(detail::xsimd_edges<T>::erf_one);
-    return detail::with_libm_lanes(xsimd::erf(x), x, edge, [](T v) { return std::erf(v); });
+    const auto none = x != x && x == x; // the wild lanes are the edge: |x| > 6, NaN
+    return detail::tamed(x, detail::xsimd_edges<T>::erf_one, none, [](const V& v) { return xsimd::erf(v); },
+                         [](T v) { return std::erf(v); });
 }
 template <class V> V sqrt(const V& x) { return xsimd::sqrt(x); }
 template <class V> V fabs(const V& x) { return xsimd::abs(x); }

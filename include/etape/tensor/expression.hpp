@@ -418,13 +418,20 @@ concept tensor_operand = tensor_expression<X> || requires(const X& x) {
     requires std::same_as<X, tensor<typename X::value_type>>;
 };
 
+/// A value tensor (passive data, such as observations).
+template <class X>
+concept value_tensor = tensor_operand<X> && !tensor_expression<X>;
+
 /// Two operands of an elementwise tensor operation: at least one active
-/// tensor expression; the other a tensor, a scalar var or expression, or a
-/// number, of the same precision.
+/// tensor expression, the other a tensor, a scalar var or expression, or a
+/// number; or a value tensor with an active scalar (`y - mu`, observations
+/// against a parameter). Both of the same precision.
 template <class A, class B>
 concept tensor_operand_pair =
     (tensor_expression<A> && (tensor_operand<B> || operand<B>)) ||
-    (tensor_expression<B> && (tensor_operand<A> || operand<A>));
+    (tensor_expression<B> && (tensor_operand<A> || operand<A>)) ||
+    (value_tensor<A> && expression<B> && std::same_as<typename A::value_type, scalar_t<B>>) ||
+    (expression<A> && value_tensor<B> && std::same_as<scalar_t<A>, typename B::value_type>);
 
 /// P on every element of a tensor expression: a tensor_unary node.
 template <class P, tensor_expression X>
@@ -439,7 +446,7 @@ template <class P, class A, class B>
     requires tensor_operand_pair<A, B>
 [[nodiscard]] auto apply(const P& p, const A& a, const B& b)
 {
-    using T = std::conditional_t<tensor_expression<A>, scalar_t<A>, scalar_t<B>>;
+    using T = std::conditional_t<tensor_expression<A> || expression<A>, scalar_t<A>, scalar_t<B>>;
     static_assert(binary_primitive<P, T>);
     using node_a = decltype(detail::as_tensor_node<T>(a));
     using node_b = decltype(detail::as_tensor_node<T>(b));
