@@ -52,6 +52,11 @@ struct elu_formula {
     T scale;
     T alpha;
     T input_scale;
+    /// scale * alpha, rounded once: the partial from the output adds it to
+    /// y, and a product written inline there could be fused into an FMA in
+    /// one path and not in the other (scalar and batch would then differ in
+    /// the far negative tail, where the sum cancels).
+    T negative_limit = scale * alpha;
 
     [[nodiscard]] T primal(T x) const
     {
@@ -61,7 +66,7 @@ struct elu_formula {
     [[nodiscard]] T partial(T x, T y) const
     {
         if constexpr (std::same_as<Source, from_output_t>)
-            return y > T(0) ? scale : input_scale * (y + alpha * scale); // y + alpha*scale = alpha*scale*exp(input_scale*x)
+            return y > T(0) ? scale : input_scale * (y + negative_limit); // y + alpha*scale = alpha*scale*exp(input_scale*x)
         else
             return x > T(0) ? scale : input_scale * scale * alpha * Math::exp(input_scale * x);
     }
@@ -76,7 +81,7 @@ struct elu_formula {
     [[nodiscard]] V partial(V x, V y) const
     {
         if constexpr (std::same_as<Source, from_output_t>)
-            return simd::select(y > V(0), V(scale), V(input_scale) * (y + V(alpha) * V(scale)));
+            return simd::select(y > V(0), V(scale), V(input_scale) * (y + V(negative_limit)));
         else
             return simd::select(x > V(0), V(scale),
                                 V(input_scale) * V(scale) * V(alpha) * simd::exp(V(input_scale) * x));
