@@ -2,12 +2,17 @@
 // and the reverse sweep. Layer: core (everything active records here).
 //
 // Format (linear indexing: every active value gets a fresh slot):
-//   statement_end_[s]  end of slot s's operands; its operands start at
-//                      statement_end_[s - 1]. An input has none.
+//   statement_end_[r]  row r: end of the operands of the r-th slot that is
+//                      a statement or an input (an input has none); its
+//                      operands start at statement_end_[r - 1].
 //   operands_          partial k: d(slot s)/d(operand), and operand slot k.
-//   nodes_             records {first slot, end slot, reverse, payload} for
-//                      work that is not a scalar statement; their output
-//                      slots hold no operands, the node propagates them.
+//   nodes_             records {first slot, end slot, row, reverse, payload}
+//                      for work that is not a scalar statement. A node's
+//                      output slots take no rows (a tensor node of 2^25
+//                      elements writes no 2^25 row entries), so a slot's row
+//                      is the slot minus the node slots below it: between
+//                      two nodes, row = slot - (node.end - node.row) of the
+//                      node below. The node propagates its outputs' adjoints.
 // Slot 0 is a passive sink: default-constructed vars point at it and what
 // flows into it is never read.
 //
@@ -41,6 +46,7 @@ namespace etape {
 /// A saved point of a recording: sweep back to it, or rewind to it.
 struct tape_position {
     slot_index slots = 1;
+    std::size_t rows = 1; ///< statements and inputs (with the passive slot 0); node outputs take none
     std::size_t operands = 0;
     std::size_t nodes = 0;
     std::size_t statements = 0;
@@ -94,7 +100,7 @@ public:
 
     explicit tape(tape_limits limits = {}) : limits_(detail::addressable(limits))
     {
-        make_room(1, 0);
+        make_room(1, 1, 0);
         (void)append_slot(); // slot 0: the passive sink
     }
 
@@ -107,8 +113,8 @@ public:
     /// Registers an independent value (no operands); returns its slot.
     slot_index new_input()
     {
-        if (size() >= slot_room_) [[unlikely]]
-            make_room(1, 0);
+        if (rows() >= row_room_) [[unlikely]]
+            make_room(1, 1, 0);
         return append_slot();
     }
 
@@ -120,8 +126,8 @@ public:
     template <class Writer>
     slot_index record_statement(std::size_t count, Writer&& write)
     {
-        if (size() >= slot_room_ || operands_.size() + count > operand_room_) [[unlikely]]
-            make_room(1, count);
+        if (rows() >= row_room_ || operands_.size() + count > operand_room_) [[unlikely]]
+            make_room(1, 1, count);
         std::forward<Writer>(write)(operands_.first() + operands_.size(), operands_.second() + operands_.size());
         operands_.commit(count);
         ++statements_;
@@ -139,7 +145,7 @@ public:
     {
         static_assert(std::is_invocable_v<Reverse&, T*, slot_index>,
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
-        make_room(outputs, 0);
+        make_room(outputs, 0, 0); // node outputs take no rows
         nodes_.reserve_more(1);
         void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
         auto* stored = new (memory) Reverse(std::move(reverse));
@@ -150,8 +156,15 @@ public:
             n.destroy = nullptr;
         else
             n.destroy = [](void* p) { static_cast<Reverse*>(p)->~Reverse(); };
-        n.first = append_slots(outputs);
+        n.first = size();
         n.end = static_cast<slot_index>(n.first + outputs);
+        n.row = static_cast<std::uint32_t>(rows());
+        slots_ = n.end;
+        if constexpr (checked_build) {
+            std::fill_n(slot_epoch_.data() + n.first, outputs, epoch_);
+            slot_epoch_.commit(outputs);
+        }
+        update_room();
         nodes_.push_back(n);
         if (anomaly_mode_ && !label.name.empty()) [[unlikely]]
             node_notes_.push_back({nodes_.size() - 1, label.name, label.describe, label.elementwise,
@@ -195,7 +208,7 @@ public:
 
     [[nodiscard]] tape_position position() const noexcept
     {
-        return {size(), operands_.size(), nodes_.size(), statements_, arena_.position()};
+        return {size(), rows(), operands_.size(), nodes_.size(), statements_, arena_.position()};
     }
 
     /// Drops everything recorded after `p`; vars created before it keep their
@@ -209,7 +222,8 @@ public:
                              " nodes) that is not on this tape's recording (" + std::to_string(size()) + " slots)");
         destroy_nodes_after(p.nodes);
         nodes_.truncate(p.nodes);
-        statement_end_.truncate(p.slots);
+        statement_end_.truncate(p.rows);
+        slots_ = p.slots;
         operands_.truncate(p.operands);
         statements_ = p.statements;
         arena_.rewind(p.arena);
@@ -219,6 +233,7 @@ public:
             slot_epoch_.truncate(p.slots);
             ++epoch_;
         }
+        update_room();
     }
 
     /// Rewinds to the empty recording (only the passive slot 0 remains).
@@ -258,7 +273,7 @@ public:
     // ---- queries ------------------------------------------------------------
 
     /// Number of slots, the passive slot 0 included.
-    [[nodiscard]] slot_index size() const noexcept { return static_cast<slot_index>(statement_end_.size()); }
+    [[nodiscard]] slot_index size() const noexcept { return slots_; }
 
     [[nodiscard]] tape_stats stats() const noexcept
     {
@@ -297,6 +312,7 @@ private:
     struct node {
         slot_index first;
         slot_index end;
+        std::uint32_t row; // rows below the node (those of the slots before it)
         void* payload;
         void (*reverse)(void*, T*, slot_index);
         void (*destroy)(void*);
@@ -307,11 +323,13 @@ private:
     /// another tape, or one left stale by a rewind, mostly does not).
     [[nodiscard]] bool is_on_recording(const tape_position& p) const noexcept
     {
-        if (p.slots == 0 || p.slots > size() || statement_end_[p.slots - 1] != p.operands ||
-            p.statements > statements_ || p.nodes > nodes_.size())
+        if (p.slots == 0 || p.slots > size() || p.rows == 0 || p.rows > rows() ||
+            statement_end_[p.rows - 1] != p.operands || p.statements > statements_ || p.nodes > nodes_.size())
             return false;
         if (p.nodes > 0 && nodes_[p.nodes - 1].end > p.slots)
             return false;
+        if (p.slots - p.rows != (p.nodes > 0 ? nodes_[p.nodes - 1].end - nodes_[p.nodes - 1].row : 0))
+            return false; // the node slots below p.slots
         if (p.nodes < nodes_.size() && nodes_[p.nodes].first < p.slots)
             return false;
         const detail::node_arena::mark now = arena_.position(); // the arena only moves forward while recording
@@ -342,7 +360,7 @@ private:
         slot_index upper = top;
         for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
             const node& n = nodes_[k - 1];
-            sweep_statements<Check>(n.end, upper);
+            sweep_statements<Check>(n.end, upper, n.end - n.row);
             if constexpr (Check)
                 check_range(n.first, n.end, unlabelled_writer);
             if (any_adjoint(n.first, n.end)) { // as a statement with a zero adjoint: not even 0 * NaN passes
@@ -353,26 +371,28 @@ private:
             upper = n.first;
         }
         if (upper > bottom)
-            sweep_statements<Check>(bottom, upper);
+            sweep_statements<Check>(bottom, upper, k > 0 ? nodes_[k - 1].end - nodes_[k - 1].row : 0);
         if constexpr (Check)
             check_range(bottom, top, unlabelled_writer);
     }
 
+    /// The statements in slots [bottom, top), a range without node slots
+    /// whose rows are the slots minus `node_slots_below`.
     template <bool Check>
-    void sweep_statements(slot_index bottom, slot_index top) noexcept(!Check)
+    void sweep_statements(slot_index bottom, slot_index top, slot_index node_slots_below) noexcept(!Check)
     {
         if (top <= bottom)
             return;
         T* const adj = adjoints_.data();
-        const std::uint32_t* const end = statement_end_.data();
+        const std::uint32_t* const end = statement_end_.data(); // by row: slot s is row s - node_slots_below
         const T* const partial = operands_.first();
         const slot_index* const operand = operands_.second();
         // statements are contiguous in the operand arrays: carry the boundary;
         // once it reaches `floor`, no slot left below has operands (inputs)
-        const std::uint32_t floor = end[bottom - 1];
-        std::uint32_t stop = end[top - 1];
+        const std::uint32_t floor = end[bottom - 1 - node_slots_below];
+        std::uint32_t stop = end[top - 1 - node_slots_below];
         for (slot_index s = top - 1; s >= bottom && stop != floor; --s) {
-            const std::uint32_t start = end[s - 1];
+            const std::uint32_t start = end[s - 1 - node_slots_below];
             const T a = adj[s];
             if constexpr (Check)
                 if (!std::isfinite(a)) [[unlikely]]
@@ -517,21 +537,33 @@ private:
 
     /// The slow path of recording: checks the limits (throwing before
     /// anything is written), grows the arrays, and recomputes the room.
-    [[gnu::noinline]] void make_room(std::size_t slots, std::size_t operands)
+    [[gnu::noinline]] void make_room(std::size_t slots, std::size_t rows, std::size_t operands)
     {
         if (size() + slots > limits_.max_slots + 1 || slots > limits_.max_slots)
             throw_length_error("slots", limits_.max_slots);
         if (operands_.size() + operands > limits_.max_operands || operands > limits_.max_operands)
             throw_length_error("operands", limits_.max_operands);
-        statement_end_.reserve_more(slots);
+        statement_end_.reserve_more(rows);
         if constexpr (checked_build)
             slot_epoch_.reserve_more(slots);
         operands_.reserve_more(operands);
-        slot_room_ = std::min(statement_end_.capacity(), limits_.max_slots + 1);
+        update_room();
+    }
+
+    /// Recomputes how many rows and operands fit before make_room() must
+    /// run: the arrays' capacities, and the slot limit (rows advance with
+    /// slots except in nodes, so the rows left are the slots left).
+    void update_room() noexcept
+    {
+        const std::size_t slots_left = limits_.max_slots + 1 - size();
+        row_room_ = std::min(statement_end_.capacity(), rows() + slots_left);
         if constexpr (checked_build)
-            slot_room_ = std::min(slot_room_, slot_epoch_.capacity());
+            row_room_ = std::min(row_room_, rows() + (slot_epoch_.capacity() - size()));
         operand_room_ = std::min(operands_.capacity(), limits_.max_operands);
     }
+
+    /// Rows: the slots that are statements or inputs (node outputs take none).
+    [[nodiscard]] std::size_t rows() const noexcept { return statement_end_.size(); }
 
     [[noreturn]] [[gnu::cold]] static void throw_length_error(const char* what, std::size_t limit)
     {
@@ -541,16 +573,16 @@ private:
 
     slot_index new_slots(std::size_t count)
     {
-        make_room(count, 0);
+        make_room(count, count, 0);
         return append_slots(count);
     }
 
-    /// Appends one slot whose operands end at the current operand count;
-    /// room was made by the caller.
+    /// Appends one slot (and its row) whose operands end at the current
+    /// operand count; room was made by the caller.
     slot_index append_slot() noexcept
     {
-        const slot_index slot = size();
-        statement_end_.data()[slot] = static_cast<std::uint32_t>(operands_.size());
+        const slot_index slot = slots_++;
+        statement_end_.data()[statement_end_.size()] = static_cast<std::uint32_t>(operands_.size());
         statement_end_.commit(1);
         if constexpr (checked_build) {
             slot_epoch_.data()[slot] = epoch_;
@@ -559,14 +591,14 @@ private:
         return slot;
     }
 
-    /// Appends `count` slots without operands; room was made by the caller.
-    /// One fill, not `count` appends: a tensor node of 2^25 elements spent
-    /// as long registering its slots as computing its values.
+    /// Appends `count` input slots (rows without operands); room was made
+    /// by the caller.
     slot_index append_slots(std::size_t count) noexcept
     {
         const slot_index first = size();
-        std::fill_n(statement_end_.data() + first, count, static_cast<std::uint32_t>(operands_.size()));
+        std::fill_n(statement_end_.data() + statement_end_.size(), count, static_cast<std::uint32_t>(operands_.size()));
         statement_end_.commit(count);
+        slots_ = static_cast<slot_index>(slots_ + count);
         if constexpr (checked_build) {
             std::fill_n(slot_epoch_.data() + first, count, epoch_);
             slot_epoch_.commit(count);
@@ -584,7 +616,8 @@ private:
     tape_limits limits_;
     detail::growing_array<std::uint32_t> statement_end_;
     detail::growing_pair<T, slot_index> operands_; // partials and operand slots
-    std::size_t slot_room_ = 0;    // slots that fit before make_room() must run
+    slot_index slots_ = 0;
+    std::size_t row_room_ = 0;     // rows that fit before make_room() must run
     std::size_t operand_room_ = 0; // operands likewise
     detail::growing_array<node> nodes_;
     detail::growing_array<T> adjoints_;

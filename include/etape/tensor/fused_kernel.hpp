@@ -70,6 +70,44 @@ inline void put(T* p, const V& v)
     simd::store(p, v);
 }
 
+/// The type sums accumulate in: double for float, T otherwise.
+template <class T>
+using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
+
+/// A sum of numbers and batches in accumulator_t<T> with one running sum
+/// per lane, added together at the end. Lanes never wait for each other:
+/// adding a batch's lanes one by one into one total made a fused `sum`
+/// latency-bound, slower than the whole loop it reduces. The order depends
+/// only on the batch width, so a sum is the same from one run to the next.
+template <class T>
+class lane_sum {
+public:
+    using accumulator = accumulator_t<T>;
+
+    void add(T v) noexcept { tail_ += static_cast<accumulator>(v); }
+
+    template <simd::batch_of<T> V>
+    void add(const V& v) noexcept
+    {
+        std::array<T, V::size> lanes;
+        simd::store(lanes.data(), v);
+        for (std::size_t j = 0; j < V::size; ++j)
+            lanes_[j] += static_cast<accumulator>(lanes[j]);
+    }
+
+    [[nodiscard]] accumulator total() const noexcept
+    {
+        accumulator t = 0;
+        for (const accumulator lane : lanes_)
+            t += lane;
+        return t + tail_;
+    }
+
+private:
+    std::array<accumulator, simd::batch<T>::size> lanes_{};
+    accumulator tail_ = 0;
+};
+
 /// in[i] += contribution(j[i], out[i * out_step]) for i < n (out_step 0 or
 /// 1), on batches when T allows: the compiler does not vectorize the
 /// zero-adjoint test itself (it will not multiply speculatively). The same
@@ -118,15 +156,28 @@ struct fused_reverse {
                     for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
                         in[c] += contribution(j[i], out[0]);
                 break;
-            case broadcast::scalar: {
-                T sum = T(0);
-                for (std::size_t i = 0; i < size; ++i)
-                    sum += contribution(j[i], out[i * output_stride]);
-                in[0] += sum;
+            case broadcast::scalar:
+                in[0] += static_cast<T>(sum_of_contributions(j, out));
                 break;
             }
-            }
         }
+    }
+
+private:
+    /// sum_i contribution(j[i], out[i * output_stride]), on batches when T allows.
+    [[nodiscard]] accumulator_t<T> sum_of_contributions(const T* j, const T* out) const noexcept
+    {
+        lane_sum<T> sum;
+        std::size_t i = 0;
+        if constexpr (simd::enabled_for<T>) {
+            using V = simd::batch<T>;
+            for (; i + V::size <= size; i += V::size)
+                sum.add(contribution(simd::load<V>(j + i),
+                                     output_stride == 0 ? V(out[0]) : simd::load<V>(out + i)));
+        }
+        for (; i < size; ++i)
+            sum.add(contribution(j[i], out[i * output_stride]));
+        return sum.total();
     }
 };
 
@@ -285,14 +336,11 @@ active_tensor<T> materialize(const E& e)
     }
 }
 
-/// The type sums accumulate in: double for float, T otherwise.
-template <class T>
-using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
-
 } // namespace detail
 
 /// Sum of all elements of a tensor expression, fused: the expression's
-/// elements are never stored, only their partials. One tape node.
+/// elements are never stored, only their partials. One tape node. The sum
+/// runs in double for float, with one running sum per SIMD lane.
 template <tensor_expression E>
 [[nodiscard]] var<typename E::value_type> sum(const E& e)
 {
@@ -300,12 +348,19 @@ template <tensor_expression E>
     tape<T>& t = active_tape<T>();
     const shape s = detail::shape_of(e);
     const std::size_t n = s.size();
-    detail::accumulator_t<T> total = 0;
+    detail::lane_sum<T> total;
     slot_index first = 0;
     if constexpr (std::same_as<E, active_tensor<T>>) {
         e.check_on(t);
-        for (const T v : e.values())
-            total += v;
+        const T* values = e.data();
+        std::size_t i = 0;
+        if constexpr (simd::enabled_for<T>) {
+            using V = simd::batch<T>;
+            for (; i + V::size <= n; i += V::size)
+                total.add(simd::load<V>(values + i));
+        }
+        for (; i < n; ++i)
+            total.add(values[i]);
         const slot_index input = e.first_slot();
         const node_operand<T> operand{input, n, e.data()};
         first = t.record_node(
@@ -313,8 +368,8 @@ template <tensor_expression E>
             [n, input](T* adjoints, slot_index output) {
                 const T g = adjoints[output];
                 T* __restrict in = adjoints + input;
-                for (std::size_t i = 0; i < n; ++i)
-                    in[i] += g;
+                for (std::size_t k = 0; k < n; ++k)
+                    in[k] += g;
             },
             {"sum", std::span(&operand, 1)});
     } else {
@@ -323,17 +378,8 @@ template <tensor_expression E>
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        // lanes are added one by one, in order: the same sum as element by element
-        detail::forward_loop<T, L>(bound, n, s.last(), partials, [&total](std::size_t, const auto& v) {
-            if constexpr (std::floating_point<std::remove_cvref_t<decltype(v)>>) {
-                total += v;
-            } else {
-                std::array<T, std::remove_cvref_t<decltype(v)>::size> lanes;
-                simd::store(lanes.data(), v);
-                for (const T lane : lanes)
-                    total += lane;
-            }
-        });
+        detail::forward_loop<T, L>(bound, n, s.last(), partials,
+                                   [&total](std::size_t, const auto& v) { total.add(v); });
         detail::fused_reverse<T, L> reverse{n, s.last(), 0, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
@@ -343,7 +389,7 @@ template <tensor_expression E>
             operands = detail::fused_operands(t, bound, reverse.leaves, n, s.last());
         first = t.record_node(1, reverse, detail::fused_label<T, L, decltype(bound)>("sum of elementwise", operands));
     }
-    return var<T>::with_stamp(first, static_cast<T>(total), var<T>::stamp_of(t, first));
+    return var<T>::with_stamp(first, static_cast<T>(total.total()), var<T>::stamp_of(t, first));
 }
 
 /// Mean of all elements (sum / size).

@@ -35,12 +35,9 @@ slot_index lowest_slot_of(const active_tensor<T>& x)
 template <class T>
 tensor<T> adjoint_of(tape<T>& t, const active_tensor<T>& x)
 {
-    tensor<T> g(x.shape());
-    if (x.size() > 0) {
-        const T* adjoints = &t.adjoint(x.first_slot());
-        std::copy(adjoints, adjoints + x.size(), g.data());
-    }
-    return g;
+    if (x.size() == 0)
+        return tensor<T>(x.shape());
+    return tensor<T>(x.shape(), std::span<const T>(&t.adjoint(x.first_slot()), x.size()));
 }
 
 template <class T, class X>

@@ -30,12 +30,9 @@ public:
     {
     }
 
-    tensor(const etape::shape& s, std::span<const T> values) : tensor(s)
+    tensor(const etape::shape& s, std::span<const T> values)
+        : storage_(copy_of(values, s)), data_(storage_->data()), shape_(s)
     {
-        if (values.size() != s.size())
-            throw shape_error("etape: " + std::to_string(values.size()) + " values for a tensor of shape " +
-                              s.to_string());
-        std::copy(values.begin(), values.end(), data_);
     }
 
     tensor(const etape::shape& s, std::initializer_list<T> values)
@@ -88,6 +85,15 @@ public:
     [[nodiscard]] tensor flatten() const { return reshape(etape::shape{size()}); }
 
 private:
+    /// The values, checked against the shape, copied once (not zeroed first).
+    static std::shared_ptr<std::vector<T>> copy_of(std::span<const T> values, const etape::shape& s)
+    {
+        if (values.size() != s.size())
+            throw shape_error("etape: " + std::to_string(values.size()) + " values for a tensor of shape " +
+                              s.to_string());
+        return std::make_shared<std::vector<T>>(values.begin(), values.end());
+    }
+
     tensor(std::shared_ptr<std::vector<T>> storage, T* data, const etape::shape& s)
         : storage_(std::move(storage)), data_(data), shape_(s)
     {
