@@ -21,6 +21,13 @@ public:
     {
     }
 
+    /// Builds a from make_a() and b from make_b(), without copies.
+    template <class MakeA, class MakeB>
+    constexpr binary_expr(const P& p, detail::children_in_place_t, MakeA&& make_a, MakeB&& make_b)
+        : a_(make_a()), b_(make_b()), p_(p), value_(static_cast<value_type>(p_.primal(a_.value(), b_.value())))
+    {
+    }
+
     [[nodiscard]] constexpr value_type value() const noexcept { return value_; }
 
     template <class Writer>

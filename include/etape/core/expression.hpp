@@ -109,6 +109,14 @@ constexpr auto as_node(const X& x)
         return constant<T>{static_cast<T>(x)};
 }
 
+/// Tag of the node constructors that build their children in place from
+/// callables returning them (prvalues, so nothing is copied). Fused tensor
+/// loops build a node tree per element or SIMD batch; copying batch-sized
+/// children into each level cost more than the math (g++ made the copies
+/// calls to memcpy).
+struct children_in_place_t {};
+inline constexpr children_in_place_t children_in_place{};
+
 /// Where a statement's operands go while it records: straight into the
 /// tape's operand arrays, reserved beforehand for operand_count entries.
 template <class T>

@@ -93,8 +93,13 @@ V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
 template <class V, class M, class Fast, class F>
 V tamed(const V& x, typename V::value_type bound, const M& edge, Fast fast, F libm)
 {
-    const auto wild = !(xsimd::abs(x) <= V(bound));
-    return with_libm_lanes(fast(xsimd::select(wild, V(0), x)), x, edge || wild, libm);
+    const auto tame = xsimd::abs(x) <= V(bound); // false for NaN
+    const V y = fast(xsimd::select(tame, x, V(0)));
+    // the mask is negated only on the cold path: AVX2 has no mask negation,
+    // and xsimd's costs several instructions per batch
+    if (xsimd::any(edge) || !xsimd::all(tame)) [[unlikely]]
+        return libm_lanes(y, x, edge || !tame, libm);
+    return y;
 }
 
 } // namespace detail

@@ -20,6 +20,13 @@ public:
     {
     }
 
+    /// Builds a from make_a(), without a copy.
+    template <class MakeA>
+    constexpr unary_expr(const P& p, detail::children_in_place_t, MakeA&& make_a)
+        : a_(make_a()), p_(p), value_(static_cast<value_type>(p_.primal(a_.value())))
+    {
+    }
+
     [[nodiscard]] constexpr value_type value() const noexcept { return value_; }
 
     template <class Writer>

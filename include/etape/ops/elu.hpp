@@ -60,7 +60,7 @@ struct elu_formula {
 
     [[nodiscard]] T primal(T x) const
     {
-        return x > T(0) ? scale * x : scale * alpha * Math::expm1(input_scale * x);
+        return x > T(0) ? scale * x : negative_limit * Math::expm1(input_scale * x);
     }
 
     [[nodiscard]] T partial(T x, T y) const
@@ -74,7 +74,7 @@ struct elu_formula {
     template <simd::batch_of<T> V>
     [[nodiscard]] V primal(V x) const
     {
-        return simd::select(x > V(0), V(scale) * x, V(scale) * V(alpha) * simd::expm1(V(input_scale) * x));
+        return simd::select(x > V(0), V(scale) * x, V(negative_limit) * simd::expm1(V(input_scale) * x));
     }
 
     template <simd::batch_of<T> V>

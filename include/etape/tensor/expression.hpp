@@ -300,13 +300,13 @@ struct bound_unary {
     [[nodiscard]] auto element(std::size_t i, std::size_t c) const
     {
         using child = decltype(a.template element<K>(i, c));
-        return unary_expr<P, child>(p, a.template element<K>(i, c));
+        return unary_expr<P, child>(p, children_in_place, [&] { return a.template element<K>(i, c); });
     }
     template <std::size_t K, class V>
     [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
     {
         using child = decltype(a.template batch_element<K, V>(i, c));
-        return unary_expr<P, child>(p, a.template batch_element<K, V>(i, c));
+        return unary_expr<P, child>(p, children_in_place, [&] { return a.template batch_element<K, V>(i, c); });
     }
     [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows(); }
     void leaves(leaf_info* out) const noexcept { a.leaves(out); }
@@ -329,16 +329,17 @@ struct bound_binary {
     {
         using left = decltype(a.template element<K>(i, c));
         using right = decltype(b.template element<K + A::leaf_count>(i, c));
-        return binary_expr<P, left, right>(p, a.template element<K>(i, c),
-                                           b.template element<K + A::leaf_count>(i, c));
+        return binary_expr<P, left, right>(p, children_in_place, [&] { return a.template element<K>(i, c); },
+                                           [&] { return b.template element<K + A::leaf_count>(i, c); });
     }
     template <std::size_t K, class V>
     [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
     {
         using left = decltype(a.template batch_element<K, V>(i, c));
         using right = decltype(b.template batch_element<K + A::leaf_count, V>(i, c));
-        return binary_expr<P, left, right>(p, a.template batch_element<K, V>(i, c),
-                                           b.template batch_element<K + A::leaf_count, V>(i, c));
+        return binary_expr<P, left, right>(p, children_in_place,
+                                           [&] { return a.template batch_element<K, V>(i, c); },
+                                           [&] { return b.template batch_element<K + A::leaf_count, V>(i, c); });
     }
     [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows() || b.reads_rows(); }
     void leaves(leaf_info* out) const noexcept
