@@ -40,6 +40,9 @@ concept batch_of = batch_type<V> && std::is_same_v<typename V::value_type, T>;
 // libm function of the same name (docs/tensors.md, "Vectorized math").
 template <class V> V exp(const V& x);
 template <class V> V expm1(const V& x);
+/// expm1 on the lanes where x <= 0; the other lanes (x > 0, NaN) are
+/// meaningless and must be discarded by the caller (faster: no lane needs libm).
+template <class V> V expm1_where_nonpositive(const V& x);
 template <class V> V log(const V& x);
 template <class V> V log1p(const V& x);
 template <class V> V tanh(const V& x);

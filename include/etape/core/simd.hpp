@@ -119,6 +119,16 @@ template <class V> V expm1(const V& x)
     return detail::tamed(x, -e::log_denorm_min + 1, x > V(e::log_max - 1), [](const V& v) { return xsimd::expm1(v); },
                          [](T v) { return std::expm1(v); });
 }
+/// expm1 for the lanes where x <= 0: the argument is clamped to [-40, 0]
+/// first, where no lane is wild and no edge is near (expm1 rounds to -1 in
+/// float and double from -40 down), so no lane needs libm. Lanes with x > 0
+/// or NaN give values that the caller must discard: the negative branch of
+/// the ELU family, whose positive lanes take another formula.
+template <class V> V expm1_where_nonpositive(const V& x)
+{
+    const V low(-40);
+    return xsimd::expm1(xsimd::min(xsimd::select(x > low, x, low), V(0)));
+}
 template <class V> V log(const V& x)
 {
     using T = typename V::value_type;

@@ -74,7 +74,12 @@ struct elu_formula {
     template <simd::batch_of<T> V>
     [[nodiscard]] V primal(V x) const
     {
-        return simd::select(x > V(0), V(scale) * x, V(negative_limit) * simd::expm1(V(input_scale) * x));
+        // With input_scale > 0 (all but CELU with alpha < 0) the lanes that
+        // keep the exponential have an argument <= 0, which needs no libm
+        // fallback. The select is written so that NaN takes scale * x.
+        const V t = V(input_scale) * x;
+        const V e = input_scale > T(0) ? simd::expm1_where_nonpositive(t) : simd::expm1(t);
+        return simd::select(x <= V(0), V(negative_limit) * e, V(scale) * x);
     }
 
     template <simd::batch_of<T> V>
