@@ -25,6 +25,13 @@
 #include <xsimd/xsimd.hpp>
 #endif
 
+/// The batch math below is forced inline: called out of line, a function
+/// of a few dozen vector instructions passes its batches through memory,
+/// and g++ did leave expm1 out of line in a large translation unit (the
+/// ELU forward of the tensor benchmark ran at half the speed of the same
+/// loop in a small program).
+#define ETAPE_SIMD_INLINE [[gnu::always_inline]] inline
+
 namespace etape::simd {
 
 /// True when etape was built with a SIMD library (xsimd).
@@ -78,7 +85,7 @@ template <class V, class M, class F>
 }
 
 template <class V, class M, class F>
-V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
+ETAPE_SIMD_INLINE V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
 {
     if (xsimd::any(edge)) [[unlikely]]
         return libm_lanes(y, x, edge, libm);
@@ -91,7 +98,7 @@ V with_libm_lanes(const V& y, const V& x, const M& edge, F libm)
 /// which is undefined behaviour for NaN, inf and values past 2^63 (UBSan
 /// catches it in exp's range reduction).
 template <class V, class M, class Fast, class F>
-V tamed(const V& x, typename V::value_type bound, const M& edge, Fast fast, F libm)
+ETAPE_SIMD_INLINE V tamed(const V& x, typename V::value_type bound, const M& edge, Fast fast, F libm)
 {
     const auto tame = xsimd::abs(x) <= V(bound); // false for NaN
     const V y = fast(xsimd::select(tame, x, V(0)));
@@ -104,7 +111,7 @@ V tamed(const V& x, typename V::value_type bound, const M& edge, Fast fast, F li
 
 } // namespace detail
 
-template <class V> V exp(const V& x)
+template <class V> ETAPE_SIMD_INLINE V exp(const V& x)
 {
     using T = typename V::value_type;
     using e = detail::xsimd_edges<T>;
@@ -112,7 +119,7 @@ template <class V> V exp(const V& x)
     return detail::tamed(x, -e::log_denorm_min + 1, edge, [](const V& v) { return xsimd::exp(v); },
                          [](T v) { return std::exp(v); });
 }
-template <class V> V expm1(const V& x)
+template <class V> ETAPE_SIMD_INLINE V expm1(const V& x)
 {
     using T = typename V::value_type;
     using e = detail::xsimd_edges<T>;
@@ -124,35 +131,35 @@ template <class V> V expm1(const V& x)
 /// float and double from -40 down), so no lane needs libm. Lanes with x > 0
 /// or NaN give values that the caller must discard: the negative branch of
 /// the ELU family, whose positive lanes take another formula.
-template <class V> V expm1_where_nonpositive(const V& x)
+template <class V> ETAPE_SIMD_INLINE V expm1_where_nonpositive(const V& x)
 {
     const V low(-40);
     return xsimd::expm1(xsimd::min(xsimd::select(x > low, x, low), V(0)));
 }
-template <class V> V log(const V& x)
+template <class V> ETAPE_SIMD_INLINE V log(const V& x)
 {
     using T = typename V::value_type;
     const auto edge = x > V(0) && x < V(std::numeric_limits<T>::min());
     return detail::with_libm_lanes(xsimd::log(x), x, edge, [](T v) { return std::log(v); });
 }
-template <class V> V log1p(const V& x) { return xsimd::log1p(x); }
-template <class V> V tanh(const V& x)
+template <class V> ETAPE_SIMD_INLINE V log1p(const V& x) { return xsimd::log1p(x); }
+template <class V> ETAPE_SIMD_INLINE V tanh(const V& x)
 {
     using T = typename V::value_type;
     const auto none = x != x && x == x; // no edge of its own: only the wild lanes go to libm
     return detail::tamed(x, detail::xsimd_edges<T>::log_max / 2, none, [](const V& v) { return xsimd::tanh(v); },
                          [](T v) { return std::tanh(v); });
 }
-template <class V> V erf(const V& x)
+template <class V> ETAPE_SIMD_INLINE V erf(const V& x)
 {
     using T = typename V::value_type;
     const auto none = x != x && x == x; // the wild lanes are the edge: |x| > 6, NaN
     return detail::tamed(x, detail::xsimd_edges<T>::erf_one, none, [](const V& v) { return xsimd::erf(v); },
                          [](T v) { return std::erf(v); });
 }
-template <class V> V sqrt(const V& x) { return xsimd::sqrt(x); }
-template <class V> V fabs(const V& x) { return xsimd::abs(x); }
-template <class M, class V> V select(const M& condition, const V& if_true, const V& if_false)
+template <class V> ETAPE_SIMD_INLINE V sqrt(const V& x) { return xsimd::sqrt(x); }
+template <class V> ETAPE_SIMD_INLINE V fabs(const V& x) { return xsimd::abs(x); }
+template <class M, class V> ETAPE_SIMD_INLINE V select(const M& condition, const V& if_true, const V& if_false)
 {
     return xsimd::select(condition, if_true, if_false);
 }
