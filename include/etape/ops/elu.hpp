@@ -46,12 +46,22 @@ struct libm_exponentials {
     template <class T> static T exp(T x) { return std::exp(x); }
 };
 
-/// The shared formula of the family, with its three constants.
-template <class T, class Source, class Math>
+/// A constant of the formula that is 1 for the whole primitive (ELU's scale
+/// and input_scale, SELU's input_scale, CELU's scale). It is 1 at compile
+/// time, so the multiplications by it fold away, in the SIMD loops too;
+/// x * 1 == x exactly, NaN included, so the results are those of a runtime 1.
+template <class T>
+struct unit_constant {
+    constexpr operator T() const noexcept { return T(1); }
+};
+
+/// The shared formula of the family, with its three constants: Scale and
+/// InputScale are T, or unit_constant<T> where the primitive fixes them to 1.
+template <class T, class Source, class Math, class Scale, class InputScale>
 struct elu_formula {
-    T scale;
+    [[no_unique_address]] Scale scale;
     T alpha;
-    T input_scale;
+    [[no_unique_address]] InputScale input_scale;
     /// scale * alpha, rounded once: the partial from the output adds it to
     /// y, and a product written inline there could be fused into an FMA in
     /// one path and not in the other (scalar and batch would then differ in
@@ -77,19 +87,19 @@ struct elu_formula {
         // With input_scale > 0 (all but CELU with alpha < 0) the lanes that
         // keep the exponential have an argument <= 0, which needs no libm
         // fallback. The select is written so that NaN takes scale * x.
-        const V t = V(input_scale) * x;
+        const V t = V(T(input_scale)) * x;
         const V e = input_scale > T(0) ? simd::expm1_where_nonpositive(t) : simd::expm1(t);
-        return simd::select(x <= V(0), V(negative_limit) * e, V(scale) * x);
+        return simd::select(x <= V(0), V(negative_limit) * e, V(T(scale)) * x);
     }
 
     template <simd::batch_of<T> V>
     [[nodiscard]] V partial(V x, V y) const
     {
         if constexpr (std::same_as<Source, from_output_t>)
-            return simd::select(y > V(0), V(scale), V(input_scale) * (y + V(negative_limit)));
+            return simd::select(y > V(0), V(T(scale)), V(T(input_scale)) * (y + V(negative_limit)));
         else
-            return simd::select(x > V(0), V(scale),
-                                V(input_scale) * V(scale) * V(alpha) * simd::exp(V(input_scale) * x));
+            return simd::select(x > V(0), V(T(scale)),
+                                V(T(input_scale)) * V(T(scale)) * V(alpha) * simd::exp(V(T(input_scale)) * x));
     }
 };
 
@@ -111,7 +121,7 @@ struct elu_op {
     static constexpr std::string_view name = "elu";
     static constexpr bool takes_batches = detail::libm_math<Math>;
 
-    explicit elu_op(T alpha = T(1)) : formula{T(1), alpha, T(1)}
+    explicit elu_op(T alpha = T(1)) : formula{{}, alpha, {}}
     {
         if (std::same_as<Source, from_output_t> && !(alpha >= T(0)))
             throw std::invalid_argument("etape::elu: alpha must be >= 0 for the derivative from the output, got " +
@@ -126,7 +136,7 @@ struct elu_op {
     template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
     template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
-    detail::elu_formula<T, Source, Math> formula;
+    detail::elu_formula<T, Source, Math, detail::unit_constant<T>, detail::unit_constant<T>> formula;
 };
 
 /// SELU: scale * elu(x, alpha) with the self-normalising constants.
@@ -143,7 +153,7 @@ struct selu_op {
     template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
     template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
-    detail::elu_formula<T, Source, Math> formula{scale, alpha, T(1)};
+    detail::elu_formula<T, Source, Math, T, detail::unit_constant<T>> formula{scale, alpha, {}};
 };
 
 /// CELU: x > 0 ? x : alpha (e^(x/alpha) - 1); continuously differentiable.
@@ -153,7 +163,7 @@ struct celu_op {
     static constexpr std::string_view name = "celu";
     static constexpr bool takes_batches = detail::libm_math<Math>;
 
-    explicit celu_op(T alpha = T(1)) : formula{T(1), alpha, T(1) / alpha}
+    explicit celu_op(T alpha = T(1)) : formula{{}, alpha, T(1) / alpha}
     {
         if (alpha == T(0) || std::isnan(alpha))
             throw std::invalid_argument("etape::celu: alpha must be nonzero, got " + detail::number_text(alpha));
@@ -167,7 +177,7 @@ struct celu_op {
     template <simd::batch_of<T> V> [[nodiscard]] V primal(V x) const { return formula.primal(x); }
     template <simd::batch_of<T> V> [[nodiscard]] V partial(V x, V y) const { return formula.partial(x, y); }
 
-    detail::elu_formula<T, Source, Math> formula;
+    detail::elu_formula<T, Source, Math, detail::unit_constant<T>, T> formula;
 };
 
 template <elementwise_operand X>

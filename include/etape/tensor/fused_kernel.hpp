@@ -79,8 +79,22 @@ using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
 /// adding a batch's lanes one by one into one total made a fused `sum`
 /// latency-bound, slower than the whole loop it reduces. The order depends
 /// only on the batch width, so a sum is the same from one run to the next.
-template <class T>
+/// The running sums are batches of the accumulator (two per float batch):
+/// kept as numbers, g++ added the lanes one instruction each.
+template <class T, bool = simd::enabled_for<T>>
 class lane_sum {
+public:
+    using accumulator = accumulator_t<T>;
+
+    void add(T v) noexcept { tail_ += static_cast<accumulator>(v); }
+    [[nodiscard]] accumulator total() const noexcept { return tail_; }
+
+private:
+    accumulator tail_ = 0;
+};
+
+template <class T>
+class lane_sum<T, true> {
 public:
     using accumulator = accumulator_t<T>;
 
@@ -89,23 +103,40 @@ public:
     template <simd::batch_of<T> V>
     void add(const V& v) noexcept
     {
-        std::array<T, V::size> lanes;
-        simd::store(lanes.data(), v);
-        for (std::size_t j = 0; j < V::size; ++j)
-            lanes_[j] += static_cast<accumulator>(lanes[j]);
+        std::array<T, lanes> narrow;
+        simd::store(narrow.data(), v);
+        for (std::size_t part = 0; part < parts; ++part) {
+            std::array<accumulator, wide::size> widened;
+            for (std::size_t j = 0; j < wide::size; ++j)
+                widened[j] = static_cast<accumulator>(narrow[part * wide::size + j]);
+            sums_[part] += simd::load<wide>(widened.data());
+        }
     }
 
     [[nodiscard]] accumulator total() const noexcept
     {
+        std::array<accumulator, lanes> by_lane;
+        for (std::size_t part = 0; part < parts; ++part)
+            simd::store(by_lane.data() + part * wide::size, sums_[part]);
         accumulator t = 0;
-        for (const accumulator lane : lanes_)
+        for (const accumulator lane : by_lane)
             t += lane;
         return t + tail_;
     }
 
 private:
-    std::array<accumulator, simd::batch<T>::size> lanes_{};
+    using wide = simd::batch<accumulator>;
+    static constexpr std::size_t lanes = simd::batch<T>::size;
+    static constexpr std::size_t parts = lanes / wide::size;
+    std::array<wide, parts> sums_ = filled(wide(accumulator(0)));
     accumulator tail_ = 0;
+
+    static std::array<wide, parts> filled(const wide& zero) noexcept
+    {
+        std::array<wide, parts> a;
+        a.fill(zero);
+        return a;
+    }
 };
 
 /// in[i] += contribution(j[i], out[i * out_step]) for i < n (out_step 0 or
@@ -217,16 +248,23 @@ inline constexpr bool is_primitive_of_active = false;
 template <class P, class T>
 inline constexpr bool is_primitive_of_active<tensor_unary<P, active_tensor<T>>> = true;
 
-/// Runs the bound expression over every element: writes values through
-/// `write(i, value)` (value a number, or a batch of lanes i.. on) and the
-/// partials into J.
-template <class T, std::size_t L, class Bound, class Write>
-void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, const std::array<T*, L>& partials,
-                  Write&& write)
+/// Runs the bound expression over every element: hands each value to
+/// `sink(i, value)` (value a number, or a batch of lanes i.. on), stores the
+/// partials into J, and returns the sink. The tree, the partial pointers and
+/// the sink are copied into locals first: g++ must assume that the loop's
+/// stores (xsimd's unaligned stores may alias anything) change whatever is
+/// read through a reference, so a tree behind one had its leaves' pointers
+/// and constants reloaded, and a sum behind one stored and reloaded, on
+/// every batch.
+template <class T, std::size_t L, class Bound, class Sink>
+Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
+                  const std::array<T*, L>& partial_arrays, Sink sink)
 {
+    const Bound bound = tree;
+    const std::array<T*, L> partials = partial_arrays;
     const auto one = [&](std::size_t i, std::size_t c) {
         const auto element = bound.template element<0>(i, c);
-        write(i, element.value());
+        sink(i, element.value());
         element_partials<T, L> d;
         element.record(d, T(1));
         for (std::size_t k = 0; k < L; ++k)
@@ -242,7 +280,7 @@ void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, con
             std::size_t c = 0;
             for (; c + V::size <= row; c += V::size) {
                 const auto element = bound.template batch_element<0, V>(start + c, c);
-                write(start + c, element.value());
+                sink(start + c, element.value());
                 element_partials<V, L> d;
                 element.record(d, V(T(1)));
                 for (std::size_t k = 0; k < L; ++k)
@@ -255,7 +293,19 @@ void forward_loop(const Bound& bound, std::size_t size, std::size_t columns, con
         for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
             one(i, c);
     }
+    return sink;
 }
+
+/// The sink of a fused sum: adds every value into one lane_sum.
+template <class T>
+struct summing_sink {
+    lane_sum<T> sum;
+    template <class Value>
+    void operator()(std::size_t, const Value& v) noexcept
+    {
+        sum.add(v);
+    }
+};
 
 /// Anomaly mode's view of a fused node's active leaves: each leaf's adjoint
 /// slots and values (a broadcast scalar's value is copied to the tape, the
@@ -378,8 +428,7 @@ template <tensor_expression E>
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        detail::forward_loop<T, L>(bound, n, s.last(), partials,
-                                   [&total](std::size_t, const auto& v) { total.add(v); });
+        total = detail::forward_loop<T, L>(bound, n, s.last(), partials, detail::summing_sink<T>{}).sum;
         detail::fused_reverse<T, L> reverse{n, s.last(), 0, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];
