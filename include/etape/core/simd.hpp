@@ -133,8 +133,10 @@ template <class V> ETAPE_SIMD_INLINE V expm1(const V& x)
 /// the ELU family, whose positive lanes take another formula.
 template <class V> ETAPE_SIMD_INLINE V expm1_where_nonpositive(const V& x)
 {
-    const V low(-40);
-    return xsimd::expm1(xsimd::min(xsimd::select(x > low, x, low), V(0)));
+    // min first: on x86 min(NaN, 0) is 0 (minps and minpd return their second
+    // operand when either is NaN), so no NaN reaches xsimd's range reduction,
+    // whose double-to-int64 conversion is a scalar cast below AVX-512.
+    return xsimd::expm1(xsimd::max(xsimd::min(x, V(0)), V(-40)));
 }
 template <class V> ETAPE_SIMD_INLINE V log(const V& x)
 {
