@@ -72,6 +72,8 @@ void check_against_scalar(const P& p, const char* name, bound_table bound)
     std::vector<T> weights(n, T(1));
     for (std::size_t i = 0; i < n; i += 3)
         weights[i] = T(0); // a zero adjoint passes nothing on, not even 0 * inf or 0 * NaN
+    for (std::size_t i = 1; i < n; i += 7)
+        weights[i] = std::numeric_limits<T>::quiet_NaN(); // a NaN adjoint passes NaN on, whatever the partial
     const etape::tensor<T> x_values({n}, xs);
     const etape::tensor<T> w({n}, weights);
 

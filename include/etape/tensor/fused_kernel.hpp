@@ -223,23 +223,28 @@ struct primitive_reverse {
 
     void operator()(T* adjoints, slot_index output) const
     {
+        // locals, not members: g++ reloaded the members through `this` after
+        // every store through `in` (xsimd's stores may alias anything)
         const T* __restrict out = adjoints + output;
         T* __restrict in = adjoints + input;
+        const T* const xs = x;
+        const T* const ys = y;
+        const std::size_t n = size;
         std::size_t i = 0;
         if constexpr (on_batches<T, P>) {
             using V = simd::batch<T>;
-            const P op = p; // a local copy: stores through `in` cannot change its parameters
-            for (; i + V::size <= size; i += V::size) {
-                const V yv = simd::load<V>(y + i);
+            const P op = p;
+            for (; i + V::size <= n; i += V::size) {
+                const V yv = simd::load<V>(ys + i);
                 V xv = yv; // a partial from the output does not read x: no load
                 if constexpr (P::source != derivative_source::output)
-                    xv = simd::load<V>(x + i);
+                    xv = simd::load<V>(xs + i);
                 const V d = contribution(static_cast<V>(op.partial(xv, yv)), simd::load<V>(out + i));
                 simd::store(in + i, simd::load<V>(in + i) + d);
             }
         }
-        for (; i < size; ++i)
-            in[i] += contribution(static_cast<T>(p.partial(x[i], y[i])), out[i]);
+        for (; i < n; ++i)
+            in[i] += contribution(static_cast<T>(p.partial(xs[i], ys[i])), out[i]);
     }
 };
 
