@@ -45,7 +45,10 @@ template <class T>
     return adjoint == T(0) ? T(0) : partial * adjoint;
 }
 
-/// contribution() lane by lane.
+/// contribution() lane by lane. Written with ==, not !=: xsimd 8's != on
+/// AVX is an ordered compare (false for NaN, unlike SSE2's), so a select on
+/// `adjoint != 0` would drop NaN adjoints there (tests/tensor/simd_math.cpp
+/// catches it when built with -march=native).
 template <simd::batch_type V>
 [[nodiscard]] inline V contribution(V partial, V adjoint) noexcept
 {
