@@ -1,7 +1,9 @@
 // The tape: the ordered record of statements and nodes, the adjoint vector
 // and the reverse sweep. Layer: core (everything active records here).
 //
-// Format (linear indexing: every active value gets a fresh slot):
+// Format (linear indexing: every active value gets a fresh slot, except that
+// `z += e` on the only var of the last statement's slot appends e's operands
+// to that statement, see extend_statement):
 //   statement_end_[r]  row r: end of the operands of the r-th slot that is
 //                      a statement or an input (an input has none); its
 //                      operands start at statement_end_[r - 1].
@@ -115,11 +117,16 @@ public:
     {
         if (rows() >= row_room_) [[unlikely]]
             make_room(1, 1, 0);
+        extendable_ = 0;
         return append_slot();
     }
 
     /// Registers `count` consecutive independent slots; returns the first.
-    slot_index new_inputs(std::size_t count) { return new_slots(count); }
+    slot_index new_inputs(std::size_t count)
+    {
+        extendable_ = 0;
+        return new_slots(count);
+    }
 
     /// Records one statement whose operands `write(partials, slots)` writes;
     /// exactly `count` of them. Returns the statement's fresh slot.
@@ -131,7 +138,28 @@ public:
         std::forward<Writer>(write)(operands_.first() + operands_.size(), operands_.second() + operands_.size());
         operands_.commit(count);
         ++statements_;
-        return append_slot();
+        extendable_ = append_slot();
+        return extendable_;
+    }
+
+    /// Appends `count` operands, written by `write` as in record_statement,
+    /// to the statement of `slot`, when that is the last thing recorded and
+    /// no position was taken since; returns false, writing nothing,
+    /// otherwise (and always in anomaly mode, whose notes describe each
+    /// statement as recorded). What `z += e` records when z is the only var
+    /// of its slot: nothing has read the slot, so it may stand for the new
+    /// value, whose partials are the old ones and e's (see docs/tape.md).
+    template <class Writer>
+    bool extend_statement(slot_index slot, std::size_t count, Writer&& write)
+    {
+        if (slot != extendable_ || anomaly_mode_)
+            return false;
+        if (operands_.size() + count > operand_room_) [[unlikely]]
+            make_room(0, 0, count);
+        std::forward<Writer>(write)(operands_.first() + operands_.size(), operands_.second() + operands_.size());
+        operands_.commit(count);
+        statement_end_.data()[statement_end_.size() - 1] = static_cast<std::uint32_t>(operands_.size());
+        return true;
     }
 
     /// Records a node with `outputs` fresh consecutive slots; returns the
@@ -160,6 +188,7 @@ public:
         n.end = static_cast<slot_index>(n.first + outputs);
         n.row = static_cast<std::uint32_t>(rows());
         slots_ = n.end;
+        extendable_ = 0;
         if constexpr (checked_build) {
             std::fill_n(slot_epoch_.data() + n.first, outputs, epoch_);
             slot_epoch_.commit(outputs);
@@ -206,8 +235,12 @@ public:
 
     // ---- positions --------------------------------------------------------
 
+    /// The current position. Taking one also closes the last statement:
+    /// a later compound assignment cannot extend it (extend_statement), so
+    /// rewinding to the position finds the recording as it was.
     [[nodiscard]] tape_position position() const noexcept
     {
+        extendable_ = 0;
         return {size(), rows(), operands_.size(), nodes_.size(), statements_, arena_.position()};
     }
 
@@ -228,6 +261,7 @@ public:
         statements_ = p.statements;
         arena_.rewind(p.arena);
         adjoints_.truncate(p.slots);
+        extendable_ = 0;
         forget_notes_after(p);
         if constexpr (checked_build) {
             slot_epoch_.truncate(p.slots);
@@ -619,6 +653,9 @@ private:
     slot_index slots_ = 0;
     std::size_t row_room_ = 0;     // rows that fit before make_room() must run
     std::size_t operand_room_ = 0; // operands likewise
+    // the slot of the last statement, while nothing was recorded after it and
+    // no position was taken; 0 (the passive slot, never a statement) otherwise
+    mutable slot_index extendable_ = 0;
     detail::growing_array<node> nodes_;
     detail::growing_array<T> adjoints_;
     detail::growing_array<std::uint32_t> slot_epoch_; // checked build only

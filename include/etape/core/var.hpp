@@ -34,6 +34,13 @@ using stamp_for = std::conditional_t<checked_build, recording_stamp<T>, no_stamp
 /// the tape); assigning an expression records one statement and gives the var
 /// a fresh slot; constructing or assigning a plain number registers a new
 /// independent input. A default-constructed var is a passive zero.
+///
+/// `z += e` and `z -= e` record no statement of their own when z is the only
+/// var of its slot and that slot is the last statement on the tape: they
+/// append e's operands to it (tape::extend_statement), so an accumulation
+/// loop is one statement, swept with one adjoint. A var knows it is the only
+/// one while it has not been copied since its last statement (a copy, into
+/// another var or into an expression, marks both as sharing).
 template <class T>
 class var {
     static_assert(std::is_floating_point_v<T>, "etape::var<T> needs T = float, double or long double");
@@ -45,6 +52,22 @@ public:
 
     /// A passive zero: it records nothing and its gradient is zero.
     constexpr var() noexcept = default;
+
+    /// Shares `other`'s slot; neither is the slot's only var any more.
+    constexpr var(const var& other) noexcept : value_(other.value_), slot_(other.slot_), stamp_(other.stamp_)
+    {
+        other.share();
+    }
+
+    constexpr var& operator=(const var& other) noexcept
+    {
+        other.share();
+        value_ = other.value_;
+        slot_ = other.slot_;
+        stamp_ = other.stamp_;
+        only_var_of_slot_ = false;
+        return *this;
+    }
 
     /// A new independent input on the active tape.
     var(T v) : value_(v) { register_input(active_tape<T>()); } // NOLINT: implicit like a double
@@ -82,11 +105,15 @@ public:
     template <operand X>
     var& operator+=(const X& x)
     {
+        if (only_var_of_slot_ && extend<true>(x))
+            return *this;
         return *this = *this + x;
     }
     template <operand X>
     var& operator-=(const X& x)
     {
+        if (only_var_of_slot_ && extend<false>(x))
+            return *this;
         return *this = *this - x;
     }
     template <operand X>
@@ -186,12 +213,52 @@ private:
         if (t.detecting_anomalies()) [[unlikely]]
             t.note_statement(slot_, &detail::describe_expression<E>, [&](auto& collector) { e.record(collector, T(1)); });
         value_ = v;
+        only_var_of_slot_ = true;
         stamp(t);
+    }
+
+    /// z += x (Add) or z -= x by appending x's operands, their partials
+    /// negated for -=, to the statement of z's slot: z's partials stay those
+    /// of its statement and gain x's, as the statement z_old + x would give
+    /// them. False, recording nothing, when the tape cannot extend it.
+    template <bool Add, class X>
+    bool extend(const X& x)
+    {
+        tape<T>& t = active_tape<T>();
+        if constexpr (checked_build)
+            check_on(t);
+        const auto write = [&](T* partials, slot_index* slots) {
+            if constexpr (expression<X>) {
+                detail::operand_writer<T> w{partials, slots, &t};
+                x.record(w, Add ? T(1) : T(-1));
+            }
+        };
+        constexpr std::size_t count = [] {
+            if constexpr (expression<X>)
+                return X::operand_count;
+            else
+                return std::size_t{0};
+        }();
+        if constexpr (std::same_as<X, var>)
+            if (x.slot_ == slot_)
+                return false; // z += z: taken by reference, so not marked as a copy
+        if (!t.extend_statement(slot_, count, write))
+            return false;
+        const T v = static_cast<T>(etape::value(x));
+        value_ = Add ? value_ + v : value_ - v;
+        return true;
+    }
+
+    void share() const noexcept
+    {
+        if (only_var_of_slot_) // a test first: model parameters are read by several threads at once
+            only_var_of_slot_ = false;
     }
 
     void register_input(tape<T>& t)
     {
         slot_ = t.new_input();
+        only_var_of_slot_ = false;
         stamp(t);
     }
 
@@ -203,6 +270,7 @@ private:
 
     T value_ = T(0);
     slot_index slot_ = 0;
+    mutable bool only_var_of_slot_ = false; // see the class comment
     [[no_unique_address]] detail::stamp_for<T> stamp_{};
 };
 
