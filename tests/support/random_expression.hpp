@@ -104,6 +104,27 @@ private:
         return buffer;
     }
 
+    /// a + b or a - b. On a var, as the statement `r = a * 1` that `r += b`
+    /// (or `r -= b`) extends: the same operands and partials as the
+    /// statement a + b, so every random expression also runs through
+    /// compound assignment's extension of a statement.
+    template <bool Add, class S>
+    static S add_or_subtract(const S& a, const S& b)
+    {
+        if constexpr (std::same_as<S, etape::var<etape::scalar_t<S>>>) {
+            S r = a * 1;
+            if constexpr (Add)
+                r += b;
+            else
+                r -= b;
+            return r;
+        } else if constexpr (Add) {
+            return S(a + b);
+        } else {
+            return S(a - b);
+        }
+    }
+
     template <class S, class X>
     static S evaluate_node(const node& n, const std::vector<S>& v, const X& x)
     {
@@ -147,8 +168,8 @@ private:
         case op::sigmoid: return S(etape::sigmoid(at(n.a)));
         case op::gelu: return S(etape::gelu(at(n.a)));
         case op::silu: return S(etape::silu(at(n.a)));
-        case op::add: return S(at(n.a) + at(n.b));
-        case op::subtract: return S(at(n.a) - at(n.b));
+        case op::add: return add_or_subtract<true>(at(n.a), at(n.b));
+        case op::subtract: return add_or_subtract<false>(at(n.a), at(n.b));
         case op::multiply: return S(at(n.a) * at(n.b));
         case op::divide: return S(at(n.a) / at(n.b));
         case op::pow: return S(etape::pow(at(n.a), at(n.b)));
