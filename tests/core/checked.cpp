@@ -25,6 +25,22 @@ TEST_CASE("a var used after its recording was rewound")
     CHECK_NOTHROW(etape::var<double>(w * reused));
 }
 
+TEST_CASE("a rewound var's += does not extend the statement that took over its slot")
+{
+    etape::tape_scope<double> scope;
+    etape::tape<double>& t = scope.get();
+    etape::var<double> x = 2.0;
+    const auto start = t.position();
+    etape::var<double> stale = x * x; // the only var of its slot, the last statement
+    t.rewind(start);
+    const etape::var<double> fresh = x * 3.0; // the same slot number, now the last statement
+    REQUIRE(fresh.slot() == stale.slot());
+    CHECK_THROWS_WITH_AS(stale += x, doctest::Contains("after its recording was rewound"), etape::tape_error);
+    CHECK_THROWS_AS(stale -= 1.0, etape::tape_error);
+    CHECK(t.stats().operands == 1);
+    CHECK(etape::gradient(fresh, x)[0] == 3.0);
+}
+
 TEST_CASE("a var of another thread's tape")
 {
     std::promise<etape::var<double>> made;
