@@ -1,9 +1,8 @@
 // etape: each iteration registers the inputs on the thread's active tape
-// (etape::register_inputs, one batch),
-// records the case's plain scalar code on var<double>, takes the gradient
-// with etape::gradient and rewinds the tape to the position saved before the
-// inputs, so the next iteration reuses the tape's memory.
-#include <algorithm>
+// (etape::register_inputs, one batch), records the case's plain scalar code
+// on var<double>, writes the gradient into the caller's buffer with
+// etape::gradient_into, and rewinds the tape to the position saved before
+// the inputs, so the next iteration reuses the tape's memory.
 #include <vector>
 
 #include <etape/etape.hpp>
@@ -28,8 +27,7 @@ public:
         etape::register_inputs(std::span<var>(x_), in); // new independent inputs, at once
         const std::span<const var> x(x_);
         const var y = case_.f(x);
-        const std::vector<double> g = etape::gradient(y, x);
-        std::copy(g.begin(), g.end(), grad.begin());
+        etape::gradient_into(y, x, grad);
         tape_.rewind(start_);
         return y.value();
     }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <span>
+#include <vector>
 
 #include "support/check.hpp"
 
@@ -51,4 +53,30 @@ TEST_CASE_TEMPLATE("recording after a rewind allocates nothing", T, ETAPE_TEST_T
     CHECK(during_first < 40); // geometric growth: a handful of allocations for 10,000 statements
     CHECK(during_second == 0);
     CHECK(second == first);
+}
+
+TEST_CASE_TEMPLATE("a step that registers, records and writes its gradient into a buffer allocates nothing",
+                   T, ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    std::vector<etape::var<T>> x(64);
+    std::vector<T> values(x.size()), grad(x.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = T(0.125) * static_cast<T>(i) - T(3);
+    const auto start = scope.get().position();
+    const auto step = [&] {
+        etape::register_inputs(std::span<etape::var<T>>(x), std::span<const T>(values));
+        etape::var<T> s = x[0] * x[0];
+        for (std::size_t i = 1; i < x.size(); ++i)
+            s += etape::elu(x[i] * x[i - 1]);
+        etape::gradient_into(s, x, grad);
+        scope.get().rewind(start);
+    };
+    step(); // grows the tape and its adjoints
+    const std::vector<T> first = grad;
+    const long before = allocations.load();
+    step();
+    CHECK(allocations.load() - before == 0);
+    CHECK(grad == first);
+    CHECK(grad[0] != T(0));
 }

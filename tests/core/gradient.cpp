@@ -118,3 +118,49 @@ TEST_CASE("gradient over a span: passive vars get zero even when something flowe
     CHECK(g[0] == 0.0);
     CHECK(g[1] == 4.0);
 }
+
+TEST_CASE_TEMPLATE("gradient_into writes the gradient into the caller's buffer", T, ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    std::vector<etape::var<T>> x(4);
+    etape::register_inputs(x, std::vector<T>{T(0.5), T(-1), T(2), T(0.25)});
+    const etape::var<T> y = x[0] * x[1] + etape::exp(x[2]) * x[3] - x[1] * x[1];
+    const std::vector<T> want{T(-1), T(0.5) + T(2), std::exp(T(2)) * T(0.25), std::exp(T(2))};
+
+    SUBCASE("inputs on consecutive slots, as register_inputs makes them")
+    {
+        std::vector<T> out(4, T(99));
+        etape::gradient_into(y, x, out);
+        for (std::size_t i = 0; i < out.size(); ++i)
+            CHECK(out[i] == doctest::Approx(want[i]).epsilon(1e-6));
+        CHECK(out == etape::gradient(y, x));
+    }
+    SUBCASE("in any order, repeated, or passive")
+    {
+        const etape::var<T> passive;
+        const etape::var<T> y_with_sink = y + passive * x[0]; // something flows into slot 0
+        const std::vector<etape::var<T>> picked{x[3], x[1], passive, x[3], x[0]};
+        std::array<T, 5> out{};
+        etape::gradient_into(y_with_sink, picked, out);
+        CHECK(out[0] == doctest::Approx(want[3]).epsilon(1e-6));
+        CHECK(out[1] == doctest::Approx(want[1]).epsilon(1e-6));
+        CHECK(out[2] == T(0));
+        CHECK(out[3] == out[0]);
+        CHECK(out[4] == doctest::Approx(want[0]).epsilon(1e-6));
+    }
+    SUBCASE("consecutive slots that start at an input recorded later than the lowest")
+    {
+        std::vector<T> out(2);
+        etape::gradient_into(y, std::span<const etape::var<T>>(x).subspan(2), out);
+        CHECK(out[0] == doctest::Approx(want[2]).epsilon(1e-6));
+        CHECK(out[1] == doctest::Approx(want[3]).epsilon(1e-6));
+    }
+    SUBCASE("a buffer of another size is rejected before anything is written")
+    {
+        std::vector<T> out(3, T(7));
+        CHECK_THROWS_WITH_AS(etape::gradient_into(y, x, out),
+                             doctest::Contains("3 elements to write the gradient into, for 4 inputs"),
+                             std::invalid_argument);
+        CHECK(out == std::vector<T>(3, T(7)));
+    }
+}

@@ -7,7 +7,9 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -85,29 +87,52 @@ template <class T, class... X>
     return {detail::adjoint_of(t, xs)...};
 }
 
-/// d y / d x_i for every x_i of `xs`.
+/// Writes d y / d xs[i] into out[i] for every i: the gradient over a span
+/// without allocating, for loops that reuse one buffer (a training step, a
+/// solver's iteration). `out` must have xs.size() elements
+/// (std::invalid_argument otherwise); a passive var gets 0.
 template <class T>
-[[nodiscard]] std::vector<T> gradient(const var<T>& y, std::span<const var<T>> xs)
+void gradient_into(const var<T>& y, std::type_identity_t<std::span<const var<T>>> xs,
+                   std::type_identity_t<std::span<T>> out)
 {
+    if (out.size() != xs.size())
+        throw std::invalid_argument("etape::gradient_into: " + std::to_string(out.size()) +
+                                    " elements to write the gradient into, for " + std::to_string(xs.size()) +
+                                    " inputs");
     tape<T>& t = active_tape<T>();
     detail::require_recorded(t, y);
-    // one branch-free pass for the range of slots; a passive var (slot 0)
-    // lowers nothing
+    // one branch-free pass for the range of slots (a passive var, slot 0,
+    // lowers nothing) and whether they are consecutive, as register_inputs
+    // makes them
     slot_index lowest = ~slot_index{0}, highest = 0;
-    for (const auto& x : xs) {
-        const slot_index s = x.slot();
+    const slot_index first = xs.empty() ? 0 : xs[0].slot();
+    bool consecutive = first != 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const slot_index s = xs[i].slot();
         lowest = std::min(lowest, s == 0 ? ~slot_index{0} : s);
         highest = std::max(highest, s);
+        consecutive &= s == first + i;
     }
     if (highest >= t.size() || checked_build)
         for (const auto& x : xs)
             detail::require_recorded(t, x); // throws, naming the var
     detail::sweep_from(t, y, lowest);
     T* adjoints = t.adjoints(); // sized by the sweep
-    adjoints[0] = T(0);         // the passive sink: what flowed into it is not a gradient
-    std::vector<T> result(xs.size());
+    if (consecutive) {
+        std::copy_n(adjoints + first, xs.size(), out.begin());
+        return;
+    }
+    adjoints[0] = T(0); // the passive sink: what flowed into it is not a gradient
     for (std::size_t i = 0; i < xs.size(); ++i)
-        result[i] = adjoints[xs[i].slot()];
+        out[i] = adjoints[xs[i].slot()];
+}
+
+/// d y / d x_i for every x_i of `xs`.
+template <class T>
+[[nodiscard]] std::vector<T> gradient(const var<T>& y, std::span<const var<T>> xs)
+{
+    std::vector<T> result(xs.size());
+    gradient_into(y, xs, std::span<T>(result));
     return result;
 }
 
