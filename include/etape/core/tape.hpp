@@ -432,7 +432,7 @@ private:
                 if (!std::isfinite(a)) [[unlikely]]
                     check_range(s, s + 1, unlabelled_writer);
             if (a != T(0))
-                for (std::uint32_t k = start; k < stop; ++k) {
+                for (std::size_t k = start; k < stop; ++k) { // size_t: no 32-bit wraparound to keep
                     adj[operand[k]] += partial[k] * a;
                     if constexpr (Check)
                         if (!std::isfinite(adj[operand[k]])) [[unlikely]]
