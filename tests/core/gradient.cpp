@@ -155,6 +155,16 @@ TEST_CASE_TEMPLATE("gradient_into writes the gradient into the caller's buffer",
         CHECK(out[0] == doctest::Approx(want[2]).epsilon(1e-6));
         CHECK(out[1] == doctest::Approx(want[3]).epsilon(1e-6));
     }
+    SUBCASE("only passive vars, or none")
+    {
+        const std::vector<etape::var<T>> passive(2);
+        std::vector<T> out(2, T(7));
+        etape::gradient_into(y, passive, out);
+        CHECK(out == std::vector<T>(2, T(0)));
+        std::vector<T> nothing;
+        etape::gradient_into(y, std::span<const etape::var<T>>(), nothing);
+        CHECK(nothing.empty());
+    }
     SUBCASE("a buffer of another size is rejected before anything is written")
     {
         std::vector<T> out(3, T(7));

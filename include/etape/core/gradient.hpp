@@ -101,18 +101,22 @@ void gradient_into(const var<T>& y, std::type_identity_t<std::span<const var<T>>
                                     " inputs");
     tape<T>& t = active_tape<T>();
     detail::require_recorded(t, y);
-    // one branch-free pass for the range of slots (a passive var, slot 0,
-    // lowers nothing) and whether they are consecutive, as register_inputs
-    // makes them
-    slot_index lowest = ~slot_index{0}, highest = 0;
+    // one branch-free pass for the range of slots and whether they are
+    // consecutive, as register_inputs makes them. The minimum is taken of
+    // slot - 1, so that a passive var (slot 0) wraps to the largest value
+    // and lowers nothing.
+    constexpr slot_index none = ~slot_index{0};
+    slot_index below_lowest = none, highest = 0, gaps = 0;
     const slot_index first = xs.empty() ? 0 : xs[0].slot();
-    bool consecutive = first != 0;
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-        const slot_index s = xs[i].slot();
-        lowest = std::min(lowest, s == 0 ? ~slot_index{0} : s);
+    slot_index expected = first;
+    for (const var<T>& x : xs) {
+        const slot_index s = x.slot();
+        below_lowest = std::min(below_lowest, static_cast<slot_index>(s - 1));
         highest = std::max(highest, s);
-        consecutive &= s == first + i;
+        gaps |= s ^ expected++; // stays zero while the slots are first, first + 1, ...
     }
+    const slot_index lowest = below_lowest == none ? none : below_lowest + 1;
+    const bool consecutive = first != 0 && gaps == 0;
     if (highest >= t.size() || checked_build)
         for (const auto& x : xs)
             detail::require_recorded(t, x); // throws, naming the var
