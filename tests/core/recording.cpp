@@ -204,6 +204,19 @@ TEST_CASE_TEMPLATE("+= records a statement of its own when its var's slot may be
         z += x;
         CHECK(statements() == 2);
     }
+    SUBCASE("a statement recorded before anomaly mode is switched on is not extended after")
+    {
+        etape::var<T> z = x * x;
+        t.detect_anomalies();
+        z += x;
+        CHECK(statements() == 2);
+        t.detect_anomalies(false);
+        z += x; // the statement above has a note (and the switch closed it): a new statement
+        CHECK(statements() == 3);
+        z += x; // recorded without anomaly mode: extended
+        CHECK(statements() == 3);
+        CHECK(etape::gradient(z, x)[0] == T(2) * x.value() + T(3));
+    }
 }
 
 TEST_CASE_TEMPLATE("a passive term changes an extendable var's value and records nothing", T, ETAPE_TEST_TYPES)

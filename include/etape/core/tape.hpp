@@ -145,14 +145,15 @@ public:
     /// Appends `count` operands, written by `write` as in record_statement,
     /// to the statement of `slot`, when that is the last thing recorded and
     /// no position was taken since; returns false, writing nothing,
-    /// otherwise (and always in anomaly mode, whose notes describe each
-    /// statement as recorded). What `z += e` records when z is the only var
-    /// of its slot: nothing has read the slot, so it may stand for the new
-    /// value, whose partials are the old ones and e's (see docs/tape.md).
+    /// otherwise. What `z += e` records when z is the only var of its slot:
+    /// nothing has read the slot, so it may stand for the new value, whose
+    /// partials are the old ones and e's (see docs/tape.md). In anomaly mode
+    /// a var's statements have notes, which describe each as recorded, so
+    /// note_statement closes them and `z += e` records a statement.
     template <class Writer>
     bool extend_statement(slot_index slot, std::size_t count, Writer&& write)
     {
-        if (slot != extendable_ || anomaly_mode_)
+        if (slot != extendable_) // in anomaly mode, note_statement closed it
             return false;
         if (operands_.size() + count > operand_room_) [[unlikely]]
             make_room(0, 0, count);
@@ -207,16 +208,23 @@ public:
     /// nodes are recorded with notes, and every sweep checks each adjoint it
     /// writes, throwing anomaly_error at the first NaN or inf. Only what was
     /// recorded while it was on can be named in a report.
-    void detect_anomalies(bool on = true) noexcept { anomaly_mode_ = on; }
+    void detect_anomalies(bool on = true) noexcept
+    {
+        anomaly_mode_ = on;
+        extendable_ = 0; // nothing recorded before the switch is extended after it
+    }
 
     [[nodiscard]] bool detecting_anomalies() const noexcept { return anomaly_mode_; }
 
     /// Anomaly mode: keeps the text and operand values of the statement just
     /// recorded at `slot`; `record_values(collector)` records the statement's
     /// expression into a collector of operand values (see var).
+    /// A noted statement is never extended (extend_statement): its notes
+    /// describe it as recorded.
     template <class RecordValues>
     void note_statement(slot_index slot, detail::describe_function describe, RecordValues&& record_values)
     {
+        extendable_ = 0;
         const std::size_t first = noted_values_.size();
         detail::operand_value_collector<T, tape> collector{&noted_values_, this};
         std::forward<RecordValues>(record_values)(collector);
