@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <etape/core/expm1_nonpositive.hpp>
 #include <etape/core/number_text.hpp>
 #include <etape/core/unary_expr.hpp>
 
@@ -70,7 +71,18 @@ struct elu_formula {
 
     [[nodiscard]] T primal(T x) const
     {
-        return x > T(0) ? scale * x : negative_limit * Math::expm1(input_scale * x);
+        return x > T(0) ? scale * x : negative_limit * negative_side_expm1(input_scale * x);
+    }
+
+    /// expm1 of the negative side's argument: etape's own, without libm's
+    /// branches and division, where that argument is <= 0 (all but CELU with
+    /// alpha < 0; core/expm1_nonpositive.hpp), libm's otherwise.
+    [[nodiscard]] T negative_side_expm1(T t) const
+    {
+        if constexpr (std::same_as<Math, libm_exponentials> && has_expm1_nonpositive<T>)
+            if (input_scale > T(0))
+                return expm1_nonpositive(t);
+        return Math::expm1(t);
     }
 
     [[nodiscard]] T partial(T x, T y) const
