@@ -3,7 +3,7 @@
 //
 // libm's expm1 branches on the size of its argument and divides; in a scalar
 // recording of ELUs it was the largest single cost (perf, elu_sum with
-// n = 100,000: 46 % of etape's time, against 19 % for the sweep). On the
+// n = 100,000: 46 % of etape's time, against 18 % for the sweep). On the
 // negative side only, the argument is in [-inf, 0] and this is a few dozen
 // straight-line instructions:
 //
