@@ -8,6 +8,7 @@
 #include <cstring>
 #include <span>
 
+#include <etape/core/simd.hpp> // first: it brings in xsimd past g++ 12's false AVX-512 warnings (see there)
 #include <xsimd/xsimd.hpp>
 
 #include "tensor_cases.hpp"
