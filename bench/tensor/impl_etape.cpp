@@ -8,10 +8,12 @@
 //                 adj_y seeded with dy once
 //   elu           y = elu(x), clear the adjoints, seed adj_y = dy, sweep
 //   chain         sum(elu(a * x + b) * c + d), one fused node, then
-//                 etape::gradient w.r.t. x (a copy of the adjoints)
+//                 etape::gradient_view w.r.t. x (the adjoints, not copied;
+//                 torch's x.grad() is not copied either)
 //   elu_sum, logsumexp, normal_lpdf: the scalar cases as tensor
 //                 expressions, then etape::gradient.
 #include <algorithm>
+#include <span>
 #include <tuple>
 
 #include <etape/etape.hpp>
@@ -101,7 +103,7 @@ public:
         using k = chain_constants;
         rewind();
         const etape::var<float> loss = etape::sum(etape::elu(k::a * x_ + k::b) * k::c + k::d);
-        std::tie(dx_) = etape::gradient(loss, x_);
+        dx_ = etape::gradient_view(loss, x_); // no copy: the tape's adjoints, valid until the next sweep
         value_ = loss.value();
     }
 
@@ -114,7 +116,7 @@ public:
 
 private:
     etape::active_tensor<float> x_;
-    etape::tensor<float> dx_;
+    std::span<const float> dx_;
     double value_ = 0;
 };
 

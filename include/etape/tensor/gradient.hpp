@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <span>
 #include <tuple>
 
 #include <etape/core/gradient.hpp>
@@ -57,6 +58,24 @@ template <class T, class... X>
     (detail::require_recorded(t, xs), ...);
     detail::sweep_from(t, y, std::min({detail::lowest_slot_of(xs)...}));
     return std::tuple{detail::adjoint_of(t, xs)...};
+}
+
+/// d y / d x for one active tensor without a copy: a view of the tape's
+/// adjoints of x's slots, in x's row-major order. It holds the gradient
+/// until this tape sweeps or clears its adjoints again (the next gradient,
+/// jacobian or sweep) or rewinds past x; read it, or copy it, before then.
+/// What a training step on large tensors wants: no allocation and no 4n
+/// bytes copied per step (an optimizer can read it in place).
+template <class T>
+[[nodiscard]] std::span<const T> gradient_view(const var<T>& y, const active_tensor<T>& x)
+{
+    tape<T>& t = active_tape<T>();
+    detail::require_recorded(t, y);
+    detail::require_recorded(t, x);
+    detail::sweep_from(t, y, detail::lowest_slot_of(x));
+    if (x.size() == 0)
+        return {};
+    return {t.adjoints() + x.first_slot(), x.size()};
 }
 
 } // namespace etape
