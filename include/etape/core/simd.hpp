@@ -12,10 +12,12 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
 #include <etape/core/batch.hpp>
+#include <etape/core/expm1_nonpositive.hpp>
 
 #ifndef ETAPE_HAS_XSIMD
 #define ETAPE_HAS_XSIMD 0
@@ -140,17 +142,29 @@ template <class V> ETAPE_SIMD_INLINE V expm1(const V& x)
     return detail::tamed(x, -e::log_denorm_min + 1, x > V(e::log_max - 1), [](const V& v) { return xsimd::expm1(v); },
                          [](T v) { return std::expm1(v); });
 }
-/// expm1 for the lanes where x <= 0: the argument is clamped to [-40, 0]
-/// first, where no lane is wild and no edge is near (expm1 rounds to -1 in
-/// float and double from -40 down), so no lane needs libm. Lanes with x > 0
-/// or NaN give values that the caller must discard: the negative branch of
-/// the ELU family, whose positive lanes take another formula.
+/// expm1 for the lanes where x <= 0: etape's own (core/expm1_nonpositive.hpp,
+/// the same range reduction and polynomial as its scalar, in T), with no
+/// division and no libm lane: the argument is clamped to [-40, 0] first, and
+/// expm1 rounds to -1 in float and double from -40 down. Lanes with x > 0 or
+/// NaN give values that the caller must discard: the negative branch of the
+/// ELU family, whose positive lanes take another formula.
 template <class V> ETAPE_SIMD_INLINE V expm1_where_nonpositive(const V& x)
 {
-    // min first: on x86 min(NaN, 0) is 0 (minps and minpd return their second
-    // operand when either is NaN), so no NaN reaches xsimd's range reduction,
-    // whose double-to-int64 conversion is a scalar cast below AVX-512.
-    return xsimd::expm1(xsimd::max(xsimd::min(x, V(0)), V(-40)));
+    using T = typename V::value_type;
+    using bits = xsimd::batch<std::conditional_t<std::is_same_v<T, float>, std::int32_t, std::int64_t>,
+                              typename V::arch_type>;
+    constexpr int mantissa_bits = std::numeric_limits<T>::digits - 1;
+    constexpr int exponent_bias = std::numeric_limits<T>::max_exponent - 1;
+    // on x86, min(NaN, 0) is 0 (minps and minpd return their second operand
+    // when either is NaN); elsewhere a NaN lane stays NaN, and is discarded
+    const V t = xsimd::max(xsimd::min(x, V(T(0))), V(T(-40)));
+    const auto [shifted, r, r_error] = etape::detail::reduce_by_ln2<T>(t);
+    const V p = etape::detail::expm1_reduced<T>(r, r_error);
+    // 2^k from k's bits in `shifted` (k in [-58, 0]); 2^k p + (2^k - 1) in
+    // one rounding where FMA is native; the sign of x restores -0 for x = -0
+    const bits k = xsimd::bitwise_cast<bits>(shifted) - xsimd::bitwise_cast<bits>(V(etape::detail::ln2_reduction<T>::shifter));
+    const V two_k = xsimd::bitwise_cast<V>((k + bits(exponent_bias)) << mantissa_bits);
+    return xsimd::fma(two_k, p, two_k - V(T(1))) | (x & V(T(-0.0)));
 }
 template <class V> ETAPE_SIMD_INLINE V log(const V& x)
 {

@@ -16,7 +16,9 @@
 //
 // With the default (libm) exponentials all three take SIMD batches
 // (core/batch.hpp): the batch forms are the same formulas, lane by lane, with
-// a select for the branch and etape::simd::expm1 / exp.
+// a select for the branch; the negative side's expm1 is etape's own on both
+// (core/expm1_nonpositive.hpp: etape::simd::expm1_where_nonpositive on
+// batches), except for CELU with alpha < 0 (libm's, xsimd's).
 #pragma once
 
 #include <cmath>
