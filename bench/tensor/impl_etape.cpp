@@ -3,10 +3,12 @@
 // is saved, and every iteration rewinds to it before recording, so the
 // tape's memory is reused. What one iteration does:
 //   elu_forward   y = elu(x)                       one node, values only
-//   elu_backward  zero x's adjoints, sweep the node recorded in the
-//                 constructor (adj_x += adj_y * (y > 0 ? 1 : y + 1)), with
-//                 adj_y seeded with dy once
-//   elu           y = elu(x), clear the adjoints, seed adj_y = dy, sweep
+//   elu_backward  clear_and_sweep over the node recorded in the
+//                 constructor, with y's adjoints seeded with dy once there
+//                 (and kept: a seeded range is not cleared); the node is
+//                 the first writer of x's adjoints, so it stores
+//                 adj_x = adj_y * (y > 0 ? 1 : y + 1) and they are not cleared
+//   elu           y = elu(x), clear_and_sweep with adj_y = dy as the seed
 //   chain         sum(elu(a * x + b) * c + d), one fused node, then
 //                 etape::gradient_view w.r.t. x (the adjoints, not copied;
 //                 torch's x.grad() is not copied either)
@@ -59,23 +61,18 @@ public:
 
     void run() override
     {
-        etape::tape<T>& t = this->tape_;
-        const std::size_t n = x_.size();
         switch (what_) {
         case operation::elu_forward:
             this->rewind();
             y_ = etape::elu(x_);
             break;
         case operation::elu_backward:
-            std::fill_n(t.adjoints() + x_.first_slot(), n, T(0));
-            t.sweep(y_.first_slot() + static_cast<etape::slot_index>(n), x_.first_slot());
+            sweep([](T*) {}); // adj_y still holds dy
             break;
         default:
             this->rewind();
             y_ = etape::elu(x_);
-            t.clear_adjoints();
-            std::copy(dy_.begin(), dy_.end(), t.adjoints() + y_.first_slot());
-            t.sweep(y_.first_slot() + static_cast<etape::slot_index>(n), x_.first_slot());
+            sweep([this](T* adjoints) { std::copy(dy_.begin(), dy_.end(), adjoints + y_.first_slot()); });
             break;
         }
     }
@@ -88,6 +85,15 @@ public:
     }
 
 private:
+    /// From y's adjoints, seeded by `seed`, down to x's.
+    template <class Seed>
+    void sweep(Seed seed)
+    {
+        const auto n = static_cast<etape::slot_index>(x_.size());
+        const etape::slot_range seeded{y_.first_slot(), n};
+        this->tape_.clear_and_sweep(y_.first_slot() + n, x_.first_slot(), std::span(&seeded, 1), seed);
+    }
+
     operation what_;
     const std::vector<T>& dy_;
     etape::active_tensor<T> x_;

@@ -31,15 +31,17 @@ void require_recorded(const tape<T>& t, const var<T>& v)
     v.check_on(t);
 }
 
-/// Seeds y's adjoint with 1 and sweeps down to slot `bottom`.
+/// Clears the adjoints, seeds y's with 1 and sweeps down to slot `bottom`.
 template <class T>
 void sweep_from(tape<T>& t, const var<T>& y, slot_index bottom)
 {
-    t.clear_adjoints();
-    if (!y.is_active())
+    if (!y.is_active()) {
+        t.clear_adjoints();
         return;
-    t.adjoint(y.slot()) = T(1);
-    t.sweep(y.slot() + 1, bottom);
+    }
+    const slot_index top = y.slot();
+    const slot_range seed{top, 1};
+    t.clear_and_sweep(top + 1, bottom, std::span(&seed, 1), [top](T* adjoints) { adjoints[top] = T(1); });
 }
 
 template <class T>

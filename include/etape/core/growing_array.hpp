@@ -44,6 +44,14 @@ public:
     /// Drops everything past `new_size`; keeps the memory.
     void truncate(std::size_t new_size) noexcept { size_ = std::min(size_, new_size); }
 
+    /// Sets the size to `n`, keeping the values below both sizes; values
+    /// past the old size are unspecified until written.
+    void resize_keeping(std::size_t n)
+    {
+        reserve_more(n > size_ ? n - size_ : 0);
+        size_ = n;
+    }
+
     /// Sets the size to `n`, zero-filling every value (used for adjoints).
     void assign_zeros(std::size_t n)
     {

@@ -28,8 +28,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -42,6 +44,7 @@
 #include <etape/core/growing_array.hpp>
 #include <etape/core/node_arena.hpp>
 #include <etape/core/number_text.hpp>
+#include <etape/core/slot_intervals.hpp>
 
 namespace etape {
 
@@ -65,6 +68,28 @@ struct tape_stats {
     std::size_t nodes = 0;       ///< non-scalar records (fused kernels, external functions)
     std::size_t bytes = 0;       ///< bytes of the recording, adjoints excluded
     std::size_t capacity_bytes = 0; ///< bytes the tape holds, adjoints included
+};
+
+/// An input of a node as the reverse sweep sees it: the slots whose
+/// adjoints the node's reverse adds into, and whether the reverse can store
+/// into them instead, when it is the first in a sweep to write them (see
+/// record_node and clear_and_sweep).
+struct node_input {
+    slot_index first = 0;
+    slot_index count = 0;
+    bool storable = false;
+};
+
+/// What clear_and_sweep tells a node's reverse: bit i set when the node is
+/// the first in the sweep to write the adjoints of its input i, which then
+/// hold no value yet (not even zero): the reverse stores into them instead
+/// of adding. Only inputs declared storable, and only the first 64, get one.
+using first_writes = std::uint64_t;
+
+/// A range of slots [first, first + count).
+struct slot_range {
+    slot_index first = 0;
+    slot_index count = 0;
 };
 
 /// Upper bounds of one tape; exceeding one throws std::length_error before
@@ -172,34 +197,21 @@ public:
     template <class Reverse>
     slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label = {})
     {
-        static_assert(std::is_invocable_v<Reverse&, T*, slot_index>,
-                      "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
-        make_room(outputs, 0, 0); // node outputs take no rows
-        nodes_.reserve_more(1);
-        void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
-        auto* stored = new (memory) Reverse(std::move(reverse));
-        node n;
-        n.payload = stored;
-        n.reverse = [](void* p, T* adj, slot_index first) { (*static_cast<Reverse*>(p))(adj, first); };
-        if constexpr (std::is_trivially_destructible_v<Reverse>)
-            n.destroy = nullptr;
-        else
-            n.destroy = [](void* p) { static_cast<Reverse*>(p)->~Reverse(); };
-        n.first = size();
-        n.end = static_cast<slot_index>(n.first + outputs);
-        n.row = static_cast<std::uint32_t>(rows());
-        slots_ = n.end;
-        extendable_ = 0;
-        if constexpr (checked_build) {
-            std::fill_n(slot_epoch_.data() + n.first, outputs, epoch_);
-            slot_epoch_.commit(outputs);
-        }
-        update_room();
-        nodes_.push_back(n);
-        if (anomaly_mode_ && !label.name.empty()) [[unlikely]]
-            node_notes_.push_back({nodes_.size() - 1, label.name, label.describe, label.elementwise,
-                                   std::vector<node_operand<T>>(label.inputs.begin(), label.inputs.end())});
-        return n.first;
+        return append_node(outputs, std::move(reverse), label, {}, false);
+    }
+
+    /// The same, for a node that declares every slot its reverse writes:
+    /// `inputs` (its reverse adds into nothing else). A reverse callable as
+    /// `reverse(T* adjoints, slot_index first, first_writes stores)` may also
+    /// mark inputs storable: in a clear_and_sweep where it is the first to
+    /// write one, it stores into its adjoints, which were not cleared. A
+    /// sweep reaching a node that declares nothing assumes it may write
+    /// anywhere, so the nodes below it add, as after clear_adjoints().
+    template <class Reverse>
+    slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
+                           std::span<const node_input> inputs)
+    {
+        return append_node(outputs, std::move(reverse), label, inputs, true);
     }
 
     // ---- anomaly mode ----------------------------------------------------
@@ -263,6 +275,7 @@ public:
                              " nodes) that is not on this tape's recording (" + std::to_string(size()) + " slots)");
         destroy_nodes_after(p.nodes);
         nodes_.truncate(p.nodes);
+        node_inputs_.truncate(p.nodes > 0 ? nodes_[p.nodes - 1].inputs_end : 0);
         statement_end_.truncate(p.rows);
         slots_ = p.slots;
         operands_.truncate(p.operands);
@@ -285,6 +298,36 @@ public:
 
     /// Sets every adjoint to zero (sized to the recording).
     void clear_adjoints() { adjoints_.assign_zeros(size()); }
+
+    /// A gradient's sweep: as clear_adjoints(), then `seed(adjoints())`,
+    /// then sweep(top, bottom), with the same adjoints bit for bit, except
+    /// that the adjoints of the `seeded` ranges are not cleared (`seed`
+    /// writes them, or they keep what the caller wrote before) and that
+    /// less memory moves: a node that declared its inputs (record_node) and
+    /// is the first in the sweep to write one of them stores into its
+    /// adjoints, which are not cleared either (docs/tape.md, "First
+    /// writers"). In anomaly mode, the plain clear and sweep.
+    template <class Seed>
+    void clear_and_sweep(slot_index top, slot_index bottom, std::span<const slot_range> seeded, Seed&& seed)
+    {
+        top = top > size() ? size() : top;
+        bottom = bottom == 0 ? 1 : bottom;
+        planned_.clear();
+        for (const slot_range& r : seeded)
+            planned_.insert(r.first, static_cast<slot_index>(std::min<std::size_t>(std::size_t{r.first} + r.count, size())));
+        struct forget_plan { // no node keeps its mark past this sweep, whatever happens in it
+            tape& t;
+            std::size_t lowest;
+            ~forget_plan()
+            {
+                for (std::size_t k = lowest; k < t.nodes_.size(); ++k)
+                    t.nodes_[k].stores = 0;
+            }
+        } forget{*this, anomaly_mode_ ? nodes_.size() : plan_first_writes(top, bottom)};
+        clear_adjoints_except_planned();
+        std::forward<Seed>(seed)(adjoints_.data());
+        sweep(top, bottom);
+    }
 
     /// The adjoint of `slot` (zero for slots recorded since the last clear);
     /// std::out_of_range for a slot past the recording.
@@ -328,7 +371,8 @@ public:
                   nodes_.size() * sizeof(node);
         s.capacity_bytes = statement_end_.capacity() * sizeof(std::uint32_t) +
                            operands_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
-                           adjoints_.capacity() * sizeof(T) + arena_.capacity();
+                           node_inputs_.capacity() * sizeof(node_input) + adjoints_.capacity() * sizeof(T) +
+                           arena_.capacity();
         return s;
     }
 
@@ -355,10 +399,144 @@ private:
         slot_index first;
         slot_index end;
         std::uint32_t row; // rows below the node (those of the slots before it)
+        bool declares_inputs;
+        std::size_t inputs_begin; // its inputs: node_inputs_[inputs_begin, inputs_end)
+        std::size_t inputs_end;
+        first_writes stores; // set by clear_and_sweep's plan for its sweep only
         void* payload;
-        void (*reverse)(void*, T*, slot_index);
+        void (*reverse)(void*, T*, slot_index, first_writes);
         void (*destroy)(void*);
     };
+
+    template <class Reverse>
+    slot_index append_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
+                           std::span<const node_input> inputs, bool declares_inputs)
+    {
+        constexpr bool can_store = std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
+        static_assert(can_store || std::is_invocable_v<Reverse&, T*, slot_index>,
+                      "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
+        make_room(outputs, 0, 0); // node outputs take no rows
+        nodes_.reserve_more(1);
+        node_inputs_.reserve_more(inputs.size());
+        void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
+        auto* stored = new (memory) Reverse(std::move(reverse));
+        node n;
+        n.payload = stored;
+        if constexpr (can_store)
+            n.reverse = [](void* p, T* adj, slot_index first, first_writes w) { (*static_cast<Reverse*>(p))(adj, first, w); };
+        else
+            n.reverse = [](void* p, T* adj, slot_index first, first_writes) { (*static_cast<Reverse*>(p))(adj, first); };
+        if constexpr (std::is_trivially_destructible_v<Reverse>)
+            n.destroy = nullptr;
+        else
+            n.destroy = [](void* p) { static_cast<Reverse*>(p)->~Reverse(); };
+        n.first = size();
+        n.end = static_cast<slot_index>(n.first + outputs);
+        n.row = static_cast<std::uint32_t>(rows());
+        n.declares_inputs = declares_inputs;
+        n.inputs_begin = node_inputs_.size();
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            node_input in = inputs[i];
+            in.storable = in.storable && can_store && i < 64;
+            node_inputs_.push_back(in);
+        }
+        n.inputs_end = node_inputs_.size();
+        n.stores = 0;
+        slots_ = n.end;
+        extendable_ = 0;
+        if constexpr (checked_build) {
+            std::fill_n(slot_epoch_.data() + n.first, outputs, epoch_);
+            slot_epoch_.commit(outputs);
+        }
+        update_room();
+        nodes_.push_back(n);
+        if (anomaly_mode_ && !label.name.empty()) [[unlikely]]
+            node_notes_.push_back({nodes_.size() - 1, label.name, label.describe, label.elementwise,
+                                   std::vector<node_operand<T>>(label.inputs.begin(), label.inputs.end())});
+        return n.first;
+    }
+
+    /// clear_and_sweep's plan: walks the nodes and statements of a sweep
+    /// from `top` to `bottom` in the sweep's order and marks, in each node's
+    /// `stores`, the storable inputs that nothing before it in that order
+    /// writes (the seeded ranges, already in planned_, count as written)
+    /// and that no other input of the same node overlaps. A statement run
+    /// counts as writing every slot between its lowest and highest operand;
+    /// a node that declares nothing ends the plan. Leaves in planned_ the
+    /// seeded ranges and the marked inputs (disjoint: each marked input was
+    /// unwritten); returns the index of the lowest node it may have marked.
+    std::size_t plan_first_writes(slot_index top, slot_index bottom)
+    {
+        std::size_t k = nodes_.size();
+        while (k > 0 && nodes_[k - 1].first >= top)
+            --k;
+        detail::slot_intervals& written = plan_written_;
+        written.clear();
+        planned_.for_each([&](slot_index first, slot_index end) { written.insert(first, end); });
+        slot_index upper = top;
+        for (; k > 0 && nodes_[k - 1].end > bottom; --k) {
+            node& n = nodes_[k - 1];
+            if (upper > n.end)
+                write_statement_run(written, n.end, upper, n.end - n.row);
+            if (!n.declares_inputs)
+                break;
+            const node_input* in = node_inputs_.data() + n.inputs_begin;
+            const std::size_t count = n.inputs_end - n.inputs_begin;
+            for (std::size_t i = 0; i < count; ++i) {
+                const slot_index end = in[i].first + in[i].count;
+                if (!in[i].storable || in[i].count == 0 || written.intersects(in[i].first, end))
+                    continue;
+                bool alone = true;
+                for (std::size_t j = 0; j < count && alone; ++j)
+                    alone = j == i || in[j].first >= end || in[i].first >= in[j].first + in[j].count;
+                if (alone) {
+                    n.stores |= first_writes{1} << i;
+                    planned_.insert(in[i].first, end);
+                }
+            }
+            for (std::size_t i = 0; i < count; ++i)
+                written.insert(in[i].first, in[i].first + in[i].count);
+            upper = n.first;
+        }
+        return k;
+    }
+
+    /// Adds to `written` the slots between the lowest and the highest
+    /// operand of the statements in slots [bottom, top) (no node slots).
+    /// Slot 0, the passive sink, counts for nothing: no adjoint is read there.
+    void write_statement_run(detail::slot_intervals& written, slot_index bottom, slot_index top,
+                             slot_index node_slots_below) const
+    {
+        const std::uint32_t* const end = statement_end_.data();
+        const slot_index* const operand = operands_.second();
+        slot_index lowest = std::numeric_limits<slot_index>::max();
+        slot_index highest = 0;
+        for (std::uint32_t k = end[bottom - 1 - node_slots_below]; k < end[top - 1 - node_slots_below]; ++k) {
+            const slot_index s = operand[k];
+            lowest = s != 0 && s < lowest ? s : lowest;
+            highest = s > highest ? s : highest;
+        }
+        if (highest != 0)
+            written.insert(lowest, highest + 1);
+    }
+
+    /// Sizes the adjoints to the recording and zeroes all but planned_.
+    void clear_adjoints_except_planned()
+    {
+        const std::size_t n = size();
+        adjoints_.resize_keeping(n); // the seeds written before stay
+        T* adj = adjoints_.data();
+        std::size_t next = 0;
+        const auto zero_to = [&](std::size_t end) {
+            if (end > next)
+                std::memset(static_cast<void*>(adj + next), 0, (end - next) * sizeof(T));
+        };
+        planned_.for_each([&](slot_index first, slot_index end) {
+            zero_to(first);
+            next = std::max<std::size_t>(next, end);
+        });
+        zero_to(n);
+    }
 
     /// True when `p` could have been taken on the current recording: its
     /// counts agree with what the recording holds at its slot (a position of
@@ -388,6 +566,15 @@ private:
     }
 
 
+    void zero_stored_inputs(const node& n) noexcept
+    {
+        for (std::size_t i = 0; i < n.inputs_end - n.inputs_begin; ++i)
+            if (n.stores & (first_writes{1} << i)) {
+                const node_input& in = node_inputs_[n.inputs_begin + i];
+                std::fill_n(adjoints_.data() + in.first, in.count, T(0));
+            }
+    }
+
     template <bool Check>
     void sweep_range(slot_index top, slot_index bottom)
     {
@@ -406,9 +593,11 @@ private:
             if constexpr (Check)
                 check_range(n.first, n.end, unlabelled_writer);
             if (any_adjoint(n.first, n.end)) { // as a statement with a zero adjoint: not even 0 * NaN passes
-                n.reverse(n.payload, adjoints_.data(), n.first);
+                n.reverse(n.payload, adjoints_.data(), n.first, n.stores);
                 if constexpr (Check)
                     check_node_inputs(k - 1);
+            } else if (n.stores != 0) {
+                zero_stored_inputs(n); // the planned first writer writes nothing: the clear it stood for
             }
             upper = n.first;
         }
@@ -665,7 +854,10 @@ private:
     // no position was taken; 0 (the passive slot, never a statement) otherwise
     mutable slot_index extendable_ = 0;
     detail::growing_array<node> nodes_;
+    detail::growing_array<node_input> node_inputs_; // the declared inputs of all nodes, in node order
     detail::growing_array<T> adjoints_;
+    detail::slot_intervals planned_;      // clear_and_sweep: seeded ranges and first-written inputs
+    detail::slot_intervals plan_written_; // clear_and_sweep's plan: the slots written so far
     detail::growing_array<std::uint32_t> slot_epoch_; // checked build only
     detail::node_arena arena_;
     std::size_t statements_ = 0;

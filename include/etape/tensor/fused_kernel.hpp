@@ -142,11 +142,24 @@ private:
     }
 };
 
-/// in[i] += contribution(j[i], out[i * out_step]) for i < n (out_step 0 or
-/// 1), on batches when T allows: the compiler does not vectorize the
-/// zero-adjoint test itself (it will not multiply speculatively). The same
-/// operations element by element, so the same results.
-template <class T>
+/// in[i] + d, or, when this node is the first writer of `in` in the sweep
+/// (tape::clear_and_sweep), 0 + d without reading in[i]: the adjoint it
+/// would have added to, with the same result bit for bit (+0 for -0).
+template <bool Store, class V>
+[[nodiscard]] inline V accumulated(const V& adjoint_before, const V& d) noexcept
+{
+    if constexpr (Store)
+        return d + V(0);
+    else
+        return adjoint_before + d;
+}
+
+/// Adds (Store: stores) contribution(j[i], out[i * out_step]) into in[i]
+/// for i < n (out_step 0 or 1), on batches when T allows: the compiler does
+/// not vectorize the zero-adjoint test itself (it will not multiply
+/// speculatively). The same operations element by element, so the same
+/// results.
+template <bool Store, class T>
 void add_contributions(T* __restrict in, const T* __restrict j, const T* __restrict out, std::size_t out_step,
                        std::size_t n) noexcept
 {
@@ -155,11 +168,18 @@ void add_contributions(T* __restrict in, const T* __restrict j, const T* __restr
         using V = simd::batch<T>;
         for (; i + V::size <= n; i += V::size) {
             const V o = out_step == 0 ? V(out[0]) : simd::load<V>(out + i);
-            simd::store(in + i, simd::load<V>(in + i) + contribution(simd::load<V>(j + i), o));
+            const V d = contribution(simd::load<V>(j + i), o);
+            simd::store(in + i, accumulated<Store>(Store ? V(0) : simd::load<V>(in + i), d));
         }
     }
     for (; i < n; ++i)
-        in[i] += contribution(j[i], out[i * out_step]);
+        in[i] = accumulated<Store>(Store ? T(0) : in[i], contribution(j[i], out[i * out_step]));
+}
+
+/// True when bit `k` of `stores` is set: input k is stored, not added into.
+[[nodiscard]] constexpr bool stores_input(first_writes stores, std::size_t k) noexcept
+{
+    return k < 64 && ((stores >> k) & 1U) != 0;
 }
 
 /// Reverse of a fused node: output adjoints are read with `output_stride`
@@ -172,7 +192,19 @@ struct fused_reverse {
     std::array<const T*, L> partials;
     std::array<leaf_info, L> leaves;
 
-    void operator()(T* adjoints, slot_index output) const noexcept
+    /// The slots each leaf's adjoints take; full leaves are storable.
+    [[nodiscard]] std::array<node_input, L> inputs() const noexcept
+    {
+        std::array<node_input, L> in{};
+        for (std::size_t k = 0; k < L; ++k) {
+            const broadcast kind = leaves[k].kind;
+            const std::size_t count = kind == broadcast::full ? size : kind == broadcast::row ? columns : 1;
+            in[k] = {leaves[k].first, static_cast<slot_index>(count), kind == broadcast::full};
+        }
+        return in;
+    }
+
+    void operator()(T* adjoints, slot_index output, first_writes stores) const noexcept
     {
         const T* __restrict out = adjoints + output;
         for (std::size_t k = 0; k < L; ++k) {
@@ -180,12 +212,15 @@ struct fused_reverse {
             T* __restrict in = adjoints + leaves[k].first;
             switch (leaves[k].kind) {
             case broadcast::full:
-                add_contributions(in, j, out, output_stride, size);
+                if (stores_input(stores, k))
+                    add_contributions<true>(in, j, out, output_stride, size);
+                else
+                    add_contributions<false>(in, j, out, output_stride, size);
                 break;
             case broadcast::row:
                 if (output_stride == 1) // row by row: each in[c] still adds its rows in order
                     for (std::size_t r = 0; r < size; r += columns)
-                        add_contributions(in, j + r, out + r, 1, columns);
+                        add_contributions<false>(in, j + r, out + r, 1, columns);
                 else
                     for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
                         in[c] += contribution(j[i], out[0]);
@@ -224,7 +259,17 @@ struct primitive_reverse {
     const T* y;
     slot_index input;
 
-    void operator()(T* adjoints, slot_index output) const
+    void operator()(T* adjoints, slot_index output, first_writes stores) const
+    {
+        if (stores_input(stores, 0))
+            run<true>(adjoints, output);
+        else
+            run<false>(adjoints, output);
+    }
+
+private:
+    template <bool Store>
+    void run(T* adjoints, slot_index output) const
     {
         // locals, not members: g++ reloaded the members through `this` after
         // every store through `in` (xsimd's stores may alias anything)
@@ -243,11 +288,11 @@ struct primitive_reverse {
                 if constexpr (P::source != derivative_source::output)
                     xv = simd::load<V>(xs + i);
                 const V d = contribution(static_cast<V>(op.partial(xv, yv)), simd::load<V>(out + i));
-                simd::store(in + i, simd::load<V>(in + i) + d);
+                simd::store(in + i, accumulated<Store>(Store ? V(0) : simd::load<V>(in + i), d));
             }
         }
         for (; i < n; ++i)
-            in[i] += contribution(static_cast<T>(p.partial(xs[i], ys[i])), out[i]);
+            in[i] = accumulated<Store>(Store ? T(0) : in[i], contribution(static_cast<T>(p.partial(xs[i], ys[i])), out[i]));
     }
 };
 
@@ -370,8 +415,10 @@ active_tensor<T> materialize(const E& e)
         for (; i < n; ++i)
             y[i] = static_cast<T>(p.primal(xs[i]));
         const node_operand<T> operand{x.first_slot(), n, x.data()};
+        const node_input input{x.first_slot(), static_cast<slot_index>(n), true};
         const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()},
-                                               {primitive_name<P>(), std::span(&operand, 1), nullptr, true});
+                                               {primitive_name<P>(), std::span(&operand, 1), nullptr, true},
+                                               std::span(&input, 1));
         return active_tensor<T>(y, s, first, t);
     } else {
         constexpr std::size_t L = E::leaf_count;
@@ -388,8 +435,9 @@ active_tensor<T> materialize(const E& e)
         std::array<node_operand<T>, L> operands{};
         if (t.detecting_anomalies())
             operands = fused_operands(t, bound, reverse.leaves, n, s.last());
-        const slot_index first =
-            t.record_node(n, reverse, fused_label<T, L, decltype(bound)>("elementwise", operands));
+        const std::array<node_input, L> inputs = reverse.inputs();
+        const slot_index first = t.record_node(n, reverse, fused_label<T, L, decltype(bound)>("elementwise", operands),
+                                               std::span<const node_input>(inputs));
         return active_tensor<T>(y, s, first, t);
     }
 }
@@ -421,15 +469,19 @@ template <tensor_expression E>
             total.add(values[i]);
         const slot_index input = e.first_slot();
         const node_operand<T> operand{input, n, e.data()};
+        const node_input written{input, static_cast<slot_index>(n), true};
         first = t.record_node(
             1,
-            [n, input](T* adjoints, slot_index output) {
+            [n, input](T* adjoints, slot_index output, first_writes stores) {
                 const T g = adjoints[output];
                 T* __restrict in = adjoints + input;
-                for (std::size_t k = 0; k < n; ++k)
-                    in[k] += g;
+                if (detail::stores_input(stores, 0))
+                    std::fill_n(in, n, g + T(0));
+                else
+                    for (std::size_t k = 0; k < n; ++k)
+                        in[k] += g;
             },
-            {"sum", std::span(&operand, 1)});
+            {"sum", std::span(&operand, 1)}, std::span(&written, 1));
     } else {
         constexpr std::size_t L = E::leaf_count;
         const auto bound = detail::bind(e, s);
@@ -444,7 +496,9 @@ template <tensor_expression E>
         std::array<node_operand<T>, L> operands{};
         if (t.detecting_anomalies())
             operands = detail::fused_operands(t, bound, reverse.leaves, n, s.last());
-        first = t.record_node(1, reverse, detail::fused_label<T, L, decltype(bound)>("sum of elementwise", operands));
+        const std::array<node_input, L> inputs = reverse.inputs();
+        first = t.record_node(1, reverse, detail::fused_label<T, L, decltype(bound)>("sum of elementwise", operands),
+                              std::span<const node_input>(inputs));
     }
     return var<T>::with_stamp(first, static_cast<T>(total.total()), var<T>::stamp_of(t, first));
 }
