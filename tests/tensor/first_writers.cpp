@@ -103,7 +103,7 @@ etape::active_tensor<T> record_probe(etape::tape<T>& t, const etape::active_tens
     T* values = t.template allocate_scratch<T>(x.size());
     for (std::size_t i = 0; i < x.size(); ++i)
         values[i] = T(2) * x.values()[i];
-    const etape::node_input in{x.first_slot(), count, true};
+    const etape::node_input_slots in{x.first_slot(), count, true};
     const etape::slot_index first = t.record_node(x.size(), probe<T>{&seen, x.first_slot(), count}, {"probe"},
                                                   std::span(&in, 1));
     return etape::active_tensor<T>(values, x.shape(), first, t);
@@ -151,6 +151,17 @@ TEST_CASE_TEMPLATE("first writers: which node stores into its input's adjoints",
         CHECK(seen[1] == 0U);
         for (const T g : dx.values())
             CHECK(g == T(4));
+    }
+    SUBCASE("declared nodes above it read other slots (softmax, matmul): it stores")
+    {
+        const etape::active_tensor<T> y = record_probe(t, x, seen).reshape({2, 3});
+        const etape::active_tensor<T> w = input<T>({3, 3});
+        const etape::tensor<T> weights({2, 3}, sample<T>(6));
+        const etape::var<T> loss = etape::sum(etape::softmax(etape::matmul(y, w)) * weights);
+        poison(t, T(99));
+        (void)etape::gradient(loss, x);
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0] == 1U);
     }
     SUBCASE("a node that declares nothing above it: it adds")
     {
@@ -291,4 +302,77 @@ TEST_CASE_TEMPLATE("first writers: NaN and inf flow as in the plain sweep", T, E
     const etape::active_tensor<T> x(etape::tensor<T>({20}, v));
     const etape::var<T> loss = etape::sum(etape::elu(x) * T(-1)) + etape::sum(etape::log(x * x + T(1)));
     check_against_plain_sweep(t, loss, x.first_slot());
+}
+
+TEST_CASE_TEMPLATE("first writers: every tensor node declares what it writes", T, ETAPE_TEST_TYPES)
+{
+    // e = elu(x) is recorded first: its node may store into x's adjoints
+    // only if nothing above it writes them. Each node under test then reads
+    // x itself (or a view of it), so if it wrote x's adjoints without
+    // declaring them, the ELU node would store over its contribution and
+    // the adjoints would differ from the plain sweep's.
+    etape::tape_scope<T> scope;
+    etape::tape<T>& t = scope.get();
+    const etape::active_tensor<T> x = input<T>({4, 9}, 2.0);
+    const etape::active_tensor<T> other = input<T>({4, 9}, 0.7);
+    const etape::tensor<T> weights({4, 9}, sample<T>(36, 1.3));
+    const etape::slot_index bottom = x.first_slot();
+    const etape::tape_position start = t.position();
+    const etape::active_tensor<T> e = etape::elu(x);
+    const etape::active_tensor<T> x4 = x.reshape({1, 1, 4, 9});
+    const auto with_e = [&](const etape::var<T>& above) -> etape::var<T> { return above + etape::sum(e * weights); };
+
+    SUBCASE("softmax") { check_against_plain_sweep(t, with_e(etape::sum(etape::softmax(x) * weights)), bottom); }
+    SUBCASE("log_softmax")
+    {
+        check_against_plain_sweep(t, with_e(etape::sum(etape::log_softmax(x) * weights)), bottom);
+    }
+    SUBCASE("softmax_cross_entropy")
+    {
+        const std::vector<std::size_t> labels{1, 3, 5, 7};
+        check_against_plain_sweep(t, with_e(etape::softmax_cross_entropy(x, labels)), bottom);
+    }
+    SUBCASE("sum over an axis")
+    {
+        const etape::active_tensor<T> s = etape::sum(x, 0);
+        check_against_plain_sweep(t, with_e(etape::sum(s * s)), bottom);
+    }
+    SUBCASE("amax over an axis") { check_against_plain_sweep(t, with_e(etape::sum(etape::amax(x, 1))), bottom); }
+    SUBCASE("amax of all") { check_against_plain_sweep(t, with_e(etape::amax(x) * T(3)), bottom); }
+    SUBCASE("matmul, x on the left")
+    {
+        const etape::active_tensor<T> w = input<T>({9, 5}, 0.4);
+        const etape::active_tensor<T> p = etape::matmul(x, w);
+        check_against_plain_sweep(t, with_e(etape::sum(p * p)), bottom);
+    }
+    SUBCASE("matmul, x on the right")
+    {
+        const etape::active_tensor<T> a = input<T>({3, 4}, 0.9);
+        const etape::active_tensor<T> q = etape::matmul(a, x);
+        check_against_plain_sweep(t, with_e(etape::sum(q * q)), bottom);
+    }
+    SUBCASE("gather_rows")
+    {
+        const std::vector<std::size_t> rows{2, 0, 2};
+        check_against_plain_sweep(t, with_e(etape::sum(etape::exp(etape::gather_rows(x, rows)))), bottom);
+    }
+    SUBCASE("concat")
+    {
+        const etape::active_tensor<T> c = etape::concat({other, x, e});
+        check_against_plain_sweep(t, with_e(etape::sum(c * c)), bottom);
+    }
+    SUBCASE("conv2d of a view of x, with a bias")
+    {
+        const etape::active_tensor<T> w = input<T>({2, 1, 2, 3}, 0.6);
+        const etape::active_tensor<T> bias = input<T>({2}, 0.2);
+        const etape::active_tensor<T> y = etape::conv2d(x4, w, bias, {.stride = 1, .padding = 1});
+        check_against_plain_sweep(t, with_e(etape::sum(y * y)), bottom);
+    }
+    SUBCASE("max pooling of a view of x") { check_against_plain_sweep(t, with_e(etape::sum(etape::max_pool2d(x4))), bottom); }
+    SUBCASE("average pooling of a view of x")
+    {
+        const etape::active_tensor<T> v = etape::avg_pool2d(x4, {.size = 3, .stride = 1});
+        check_against_plain_sweep(t, with_e(etape::sum(v * v)), bottom);
+    }
+    t.rewind(start);
 }

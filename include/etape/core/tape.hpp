@@ -74,7 +74,7 @@ struct tape_stats {
 /// adjoints the node's reverse adds into, and whether the reverse can store
 /// into them instead, when it is the first in a sweep to write them (see
 /// record_node and clear_and_sweep).
-struct node_input {
+struct node_input_slots {
     slot_index first = 0;
     slot_index count = 0;
     bool storable = false;
@@ -209,7 +209,7 @@ public:
     /// anywhere, so the nodes below it add, as after clear_adjoints().
     template <class Reverse>
     slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
-                           std::span<const node_input> inputs)
+                           std::span<const node_input_slots> inputs)
     {
         return append_node(outputs, std::move(reverse), label, inputs, true);
     }
@@ -371,7 +371,7 @@ public:
                   nodes_.size() * sizeof(node);
         s.capacity_bytes = statement_end_.capacity() * sizeof(std::uint32_t) +
                            operands_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
-                           node_inputs_.capacity() * sizeof(node_input) + adjoints_.capacity() * sizeof(T) +
+                           node_inputs_.capacity() * sizeof(node_input_slots) + adjoints_.capacity() * sizeof(T) +
                            arena_.capacity();
         return s;
     }
@@ -410,7 +410,7 @@ private:
 
     template <class Reverse>
     slot_index append_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
-                           std::span<const node_input> inputs, bool declares_inputs)
+                           std::span<const node_input_slots> inputs, bool declares_inputs)
     {
         constexpr bool can_store = std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
         static_assert(can_store || std::is_invocable_v<Reverse&, T*, slot_index>,
@@ -436,7 +436,7 @@ private:
         n.declares_inputs = declares_inputs;
         n.inputs_begin = node_inputs_.size();
         for (std::size_t i = 0; i < inputs.size(); ++i) {
-            node_input in = inputs[i];
+            node_input_slots in = inputs[i];
             in.storable = in.storable && can_store && i < 64;
             node_inputs_.push_back(in);
         }
@@ -480,7 +480,7 @@ private:
                 write_statement_run(written, n.end, upper, n.end - n.row);
             if (!n.declares_inputs)
                 break;
-            const node_input* in = node_inputs_.data() + n.inputs_begin;
+            const node_input_slots* in = node_inputs_.data() + n.inputs_begin;
             const std::size_t count = n.inputs_end - n.inputs_begin;
             for (std::size_t i = 0; i < count; ++i) {
                 const slot_index end = in[i].first + in[i].count;
@@ -570,7 +570,7 @@ private:
     {
         for (std::size_t i = 0; i < n.inputs_end - n.inputs_begin; ++i)
             if (n.stores & (first_writes{1} << i)) {
-                const node_input& in = node_inputs_[n.inputs_begin + i];
+                const node_input_slots& in = node_inputs_[n.inputs_begin + i];
                 std::fill_n(adjoints_.data() + in.first, in.count, T(0));
             }
     }
@@ -854,7 +854,7 @@ private:
     // no position was taken; 0 (the passive slot, never a statement) otherwise
     mutable slot_index extendable_ = 0;
     detail::growing_array<node> nodes_;
-    detail::growing_array<node_input> node_inputs_; // the declared inputs of all nodes, in node order
+    detail::growing_array<node_input_slots> node_inputs_; // the declared inputs of all nodes, in node order
     detail::growing_array<T> adjoints_;
     detail::slot_intervals planned_;      // clear_and_sweep: seeded ranges and first-written inputs
     detail::slot_intervals plan_written_; // clear_and_sweep's plan: the slots written so far

@@ -251,8 +251,10 @@ template <class T>
     conv2d_forward(g, x.values, w.values, bias ? bias->values : nullptr, y);
     const std::array<node_operand<T>, 3> operands{x.operand(), w.operand(),
                                                   bias ? bias->operand() : node_operand<T>{}};
+    const std::array<node_input_slots, 3> written{x.slots(), w.slots(), bias ? bias->slots() : node_input_slots{}};
     const slot_index first = t.record_node(size, conv2d_reverse<T>{std::move(x), std::move(w), std::move(bias), g},
-                                           {"conv2d", std::span(operands.data(), bias ? 3 : 2)});
+                                           {"conv2d", std::span(operands.data(), bias ? 3 : 2)},
+                                           std::span<const node_input_slots>(written));
     return active_tensor<T>(y, shape{g.n, g.f, g.oh, g.ow}, first, t);
 }
 

@@ -193,9 +193,9 @@ struct fused_reverse {
     std::array<leaf_info, L> leaves;
 
     /// The slots each leaf's adjoints take; full leaves are storable.
-    [[nodiscard]] std::array<node_input, L> inputs() const noexcept
+    [[nodiscard]] std::array<node_input_slots, L> inputs() const noexcept
     {
-        std::array<node_input, L> in{};
+        std::array<node_input_slots, L> in{};
         for (std::size_t k = 0; k < L; ++k) {
             const broadcast kind = leaves[k].kind;
             const std::size_t count = kind == broadcast::full ? size : kind == broadcast::row ? columns : 1;
@@ -415,7 +415,7 @@ active_tensor<T> materialize(const E& e)
         for (; i < n; ++i)
             y[i] = static_cast<T>(p.primal(xs[i]));
         const node_operand<T> operand{x.first_slot(), n, x.data()};
-        const node_input input{x.first_slot(), static_cast<slot_index>(n), true};
+        const node_input_slots input{x.first_slot(), static_cast<slot_index>(n), true};
         const slot_index first = t.record_node(n, primitive_reverse<T, P>{p, n, x.data(), y, x.first_slot()},
                                                {primitive_name<P>(), std::span(&operand, 1), nullptr, true},
                                                std::span(&input, 1));
@@ -435,9 +435,9 @@ active_tensor<T> materialize(const E& e)
         std::array<node_operand<T>, L> operands{};
         if (t.detecting_anomalies())
             operands = fused_operands(t, bound, reverse.leaves, n, s.last());
-        const std::array<node_input, L> inputs = reverse.inputs();
+        const std::array<node_input_slots, L> inputs = reverse.inputs();
         const slot_index first = t.record_node(n, reverse, fused_label<T, L, decltype(bound)>("elementwise", operands),
-                                               std::span<const node_input>(inputs));
+                                               std::span<const node_input_slots>(inputs));
         return active_tensor<T>(y, s, first, t);
     }
 }
@@ -469,7 +469,7 @@ template <tensor_expression E>
             total.add(values[i]);
         const slot_index input = e.first_slot();
         const node_operand<T> operand{input, n, e.data()};
-        const node_input written{input, static_cast<slot_index>(n), true};
+        const node_input_slots written{input, static_cast<slot_index>(n), true};
         first = t.record_node(
             1,
             [n, input](T* adjoints, slot_index output, first_writes stores) {
@@ -496,9 +496,9 @@ template <tensor_expression E>
         std::array<node_operand<T>, L> operands{};
         if (t.detecting_anomalies())
             operands = detail::fused_operands(t, bound, reverse.leaves, n, s.last());
-        const std::array<node_input, L> inputs = reverse.inputs();
+        const std::array<node_input_slots, L> inputs = reverse.inputs();
         first = t.record_node(1, reverse, detail::fused_label<T, L, decltype(bound)>("sum of elementwise", operands),
-                              std::span<const node_input>(inputs));
+                              std::span<const node_input_slots>(inputs));
     }
     return var<T>::with_stamp(first, static_cast<T>(total.total()), var<T>::stamp_of(t, first));
 }

@@ -123,8 +123,10 @@ template <class A, class B, class T = typename detail::argument_precision<A>::ty
     std::fill(c, c + m * n, T(0));
     detail::gemm_accumulate(ta, tb, m, n, k, ia.values, ia.shape[1], ib.values, ib.shape[1], c, n);
     const std::array<node_operand<T>, 2> operands{ia.operand(), ib.operand()};
-    const slot_index first = t.record_node(
-        m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k}, {"matmul", operands});
+    const std::array<node_input_slots, 2> written{ia.slots(), ib.slots()};
+    const slot_index first =
+        t.record_node(m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k},
+                      {"matmul", operands}, std::span<const node_input_slots>(written));
     return active_tensor<T>(c, shape{m, n}, first, t);
 }
 

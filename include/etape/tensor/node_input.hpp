@@ -34,6 +34,13 @@ struct node_input {
 
     /// How anomaly mode sees this input (no adjoints when passive).
     [[nodiscard]] node_operand<T> operand() const noexcept { return {active ? first : 0, shape.size(), values}; }
+
+    /// The slots whose adjoints the node's reverse adds into (none when
+    /// passive), as declared to the tape's plan (record_node).
+    [[nodiscard]] node_input_slots slots() const noexcept
+    {
+        return {active ? first : 0, active ? static_cast<slot_index>(shape.size()) : 0, false};
+    }
 };
 
 template <class T, class X>

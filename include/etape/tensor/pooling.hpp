@@ -139,8 +139,9 @@ template <tensor_expression X>
             }
     }
     const node_operand<T> operand = ix.operand();
+    const node_input_slots written = ix.slots();
     const slot_index first = t.record_node(size, detail::max_pool2d_reverse<T>{ix.first, argmax, size},
-                                           {"max_pool2d", std::span(&operand, 1)});
+                                           {"max_pool2d", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, shape{ix.shape[0], ix.shape[1], g.oh, g.ow}, first, t);
 }
 
@@ -169,8 +170,9 @@ template <tensor_expression X>
             }
         }
     const node_operand<T> operand = ix.operand();
-    const slot_index first =
-        t.record_node(size, detail::avg_pool2d_reverse<T>{ix.first, g}, {"avg_pool2d", std::span(&operand, 1)});
+    const node_input_slots written = ix.slots();
+    const slot_index first = t.record_node(size, detail::avg_pool2d_reverse<T>{ix.first, g},
+                                           {"avg_pool2d", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, shape{ix.shape[0], ix.shape[1], g.oh, g.ow}, first, t);
 }
 

@@ -34,6 +34,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
         }
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first = t.record_node(out_shape.size(), [split, input](T* adjoints, slot_index output) {
         for (std::size_t o = 0; o < split.outer; ++o)
             for (std::size_t k = 0; k < split.extent; ++k) {
@@ -42,7 +43,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 for (std::size_t j = 0; j < split.inner; ++j)
                     dx[j] += dy[j];
             }
-    }, {"sum over an axis", std::span(&operand, 1)});
+    }, {"sum over an axis", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -106,8 +107,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
             index[o * split.inner + j] = static_cast<std::uint32_t>(best);
         }
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first =
-        t.record_node(n, detail::select_reverse<T>{index, n, in.first}, {"amax over an axis", std::span(&operand, 1)});
+        t.record_node(n, detail::select_reverse<T>{index, n, in.first}, {"amax over an axis", std::span(&operand, 1)},
+                      std::span(&written, 1));
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -128,8 +131,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     auto* index = t.template allocate_scratch<std::uint32_t>(1);
     index[0] = static_cast<std::uint32_t>(best);
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first =
-        t.record_node(1, detail::select_reverse<T>{index, 1, in.first}, {"amax", std::span(&operand, 1)});
+        t.record_node(1, detail::select_reverse<T>{index, 1, in.first}, {"amax", std::span(&operand, 1)},
+                      std::span(&written, 1));
     return var<T>::with_stamp(first, in.values[best], var<T>::stamp_of(t, first));
 }
 

@@ -66,6 +66,10 @@ template <class T>
     if (t.detecting_anomalies())
         for (const auto& p : parts)
             operands.push_back({p.first_slot(), p.shape().size(), p.data()});
+    std::vector<node_input_slots> written; // the plan's (record_node)
+    written.reserve(parts.size());
+    for (const auto& p : parts)
+        written.push_back({p.first_slot(), static_cast<slot_index>(p.size()), false});
     const slot_index first = t.record_node(
         out_shape.size(),
         [list, count, outer, inner, total_extent](T* adjoints, slot_index output) {
@@ -81,7 +85,7 @@ template <class T>
                 }
             }
         },
-        {"concat", operands});
+        {"concat", operands}, std::span<const node_input_slots>(written));
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -121,6 +125,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const std::size_t count = indices.size();
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         out_shape.size(),
         [index, count, row, input](T* adjoints, slot_index output) {
@@ -131,7 +136,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 dx[j] += dy[j];
         }
         },
-        {"gather_rows", std::span(&operand, 1)});
+        {"gather_rows", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, out_shape, first, t);
 }
 

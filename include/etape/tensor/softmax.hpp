@@ -67,6 +67,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
         (void)detail::softmax_row(in.values + r * columns, y + r * columns, columns);
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         in.shape.size(),
         [y, rows, columns, input](T* adjoints, slot_index output) {
@@ -81,7 +82,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                     dx[c] += p[c] * (dy[c] - dot);
             }
         },
-        {"softmax", std::span(&operand, 1)});
+        {"softmax", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, in.shape, first, t);
 }
 
@@ -105,6 +106,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     }
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         n,
         [p, rows, columns, input](T* adjoints, slot_index output) {
@@ -119,7 +121,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 dx[c] += dy[c] - pr[c] * total;
         }
         },
-        {"log_softmax", std::span(&operand, 1)});
+        {"log_softmax", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, in.shape, first, t);
 }
 
@@ -154,6 +156,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const T scale = rows == 0 ? T(0) : T(1) / static_cast<T>(rows);
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
+    const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         1,
         [p, label, rows, columns, scale, input](T* adjoints, slot_index output) {
@@ -166,7 +169,7 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
                 dx[label[r]] -= g;
             }
         },
-        {"softmax_cross_entropy", std::span(&operand, 1)});
+        {"softmax_cross_entropy", std::span(&operand, 1)}, std::span(&written, 1));
     return var<T>::with_stamp(first, static_cast<T>(loss) * scale, var<T>::stamp_of(t, first));
 }
 
