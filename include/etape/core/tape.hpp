@@ -317,13 +317,15 @@ public:
             planned_.insert(r.first, static_cast<slot_index>(std::min<std::size_t>(std::size_t{r.first} + r.count, size())));
         struct forget_plan { // no node keeps its mark past this sweep, whatever happens in it
             tape& t;
-            std::size_t lowest;
+            std::size_t lowest_marked;
             ~forget_plan()
             {
-                for (std::size_t k = lowest; k < t.nodes_.size(); ++k)
+                for (std::size_t k = lowest_marked; k < t.nodes_.size(); ++k)
                     t.nodes_[k].stores = 0;
             }
-        } forget{*this, anomaly_mode_ ? nodes_.size() : plan_first_writes(top, bottom)};
+        } forget{*this, nodes_.size()};
+        if (!anomaly_mode_)
+            plan_first_writes(top, bottom, forget.lowest_marked);
         clear_adjoints_except_planned();
         std::forward<Seed>(seed)(adjoints_.data());
         sweep(top, bottom);
@@ -466,8 +468,8 @@ private:
     /// counts as writing every slot between its lowest and highest operand;
     /// a node that declares nothing ends the plan. Leaves in planned_ the
     /// seeded ranges and the marked inputs (disjoint: each marked input was
-    /// unwritten); returns the index of the lowest node it may have marked.
-    std::size_t plan_first_writes(slot_index top, slot_index bottom)
+    /// unwritten); `lowest_marked` follows the lowest node marked so far.
+    void plan_first_writes(slot_index top, slot_index bottom, std::size_t& lowest_marked)
     {
         std::size_t k = nodes_.size();
         while (k > 0 && nodes_[k - 1].first >= top)
@@ -492,6 +494,7 @@ private:
                 for (std::size_t j = 0; j < count && alone; ++j)
                     alone = j == i || in[j].first >= end || in[i].first >= in[j].first + in[j].count;
                 if (alone) {
+                    lowest_marked = k - 1;
                     n.stores |= first_writes{1} << i;
                     planned_.insert(in[i].first, end);
                 }
@@ -500,7 +503,6 @@ private:
                 written.insert(in[i].first, in[i].first + in[i].count);
             upper = n.first;
         }
-        return k;
     }
 
     /// Adds to `written` the slots between the lowest and the highest
