@@ -15,6 +15,10 @@
 //                      is the slot minus the node slots below it: between
 //                      two nodes, row = slot - (node.end - node.row) of the
 //                      node below. The node propagates its outputs' adjoints.
+//   node_inputs_       the input slots each node declared (record_node), for
+//                      clear_and_sweep's plan of first writers.
+// A block of 4,096 slots or more starts after a few unused input rows
+// (gap_before): adjoint streams 2^k apart are slow.
 // Slot 0 is a passive sink: default-constructed vars point at it and what
 // flows into it is never read.
 //
