@@ -1,5 +1,6 @@
 // The slot set of clear_and_sweep's plan (core/slot_intervals.hpp): merging
-// on insert, and intersection at the edges of half-open intervals.
+// on insert, intersection at the edges of half-open intervals, and dropping
+// what lies above the plan's front.
 #include <utility>
 #include <vector>
 
@@ -56,4 +57,20 @@ TEST_CASE("slot_intervals: intersects on half-open ranges")
     CHECK(s.intersects(0, 100));
     CHECK(!s.intersects(15, 15)); // empty
     CHECK(s.intersects(12, 13)); // inside
+}
+
+TEST_CASE("slot_intervals: keep_below drops and trims what lies at or above the bound")
+{
+    etape::detail::slot_intervals s;
+    s.insert(1, 3);
+    s.insert(10, 20);
+    s.insert(30, 40);
+    s.keep_below(35);
+    CHECK(spans(s) == spans_t{{1, 3}, {10, 20}, {30, 35}});
+    s.keep_below(20);
+    CHECK(spans(s) == spans_t{{1, 3}, {10, 20}});
+    s.keep_below(10);
+    CHECK(spans(s) == spans_t{{1, 3}});
+    s.keep_below(0);
+    CHECK(spans(s).empty());
 }

@@ -1,5 +1,7 @@
 // A set of slots kept as sorted, disjoint half-open intervals: what a
 // sweep's plan has seen written so far (core/tape.hpp, clear_and_sweep).
+// The plan walks down the tape and drops what lies above it (keep_below),
+// so the set stays small and its inserts land near the end.
 // Layer: core (storage under the tape).
 #pragma once
 
@@ -39,6 +41,16 @@ public:
         const auto it = std::lower_bound(spans_.begin(), spans_.end(), first,
                                          [](const span& s, slot_index v) { return s.end <= v; });
         return it != spans_.end() && it->first < end;
+    }
+
+    /// Drops every slot from `bound` on. Cheap when the intervals above
+    /// `bound` are few: they are the last ones.
+    void keep_below(slot_index bound) noexcept
+    {
+        while (!spans_.empty() && spans_.back().first >= bound)
+            spans_.pop_back();
+        if (!spans_.empty() && spans_.back().end > bound)
+            spans_.back().end = bound;
     }
 
     void clear() noexcept { spans_.clear(); }
