@@ -7,12 +7,13 @@
 //
 //   g++ -std=c++20 -O3 -march=native -DNDEBUG bench/simd/stream_distance.cpp -o stream_distance && ./stream_distance
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
+
+#include "../standalone_timing.hpp"
 
 namespace {
 
@@ -28,32 +29,19 @@ using V = xsimd::batch<double>;
     }
 }
 
-template <class F>
-double median_ms(F f)
-{
-    std::vector<double> times;
-    for (int r = 0; r < 15; ++r) {
-        const auto start = std::chrono::steady_clock::now();
-        f();
-        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
-
 } // namespace
 
 int main()
 {
     const std::size_t n = std::size_t{1} << 25;
     std::vector<double> y(n, -0.5), dy(n, 0.3), dx(n);
-    std::printf("separate arrays: %.2f ms\n", median_ms([&] { elu_backward(y.data(), dy.data(), dx.data(), n); }));
+    std::printf("separate arrays: %.2f ms\n", etape_bench::median_ms([&] { elu_backward(y.data(), dy.data(), dx.data(), n); }, 15));
     for (const std::size_t pad : {0, 8, 64, 512, 4096}) {
         const auto adjoints = std::make_unique<double[]>(2 * n + pad + 1);
         std::fill_n(adjoints.get(), 2 * n + pad + 1, 0.1);
         double* const adj_x = adjoints.get() + 1;
         double* const adj_y = adj_x + n + pad;
         std::printf("one array, streams 2^25 + %4zu elements apart: %.2f ms\n", pad,
-                    median_ms([&] { elu_backward(y.data(), adj_y, adj_x, n); }));
+                    etape_bench::median_ms([&] { elu_backward(y.data(), adj_y, adj_x, n); }, 15));
     }
 }

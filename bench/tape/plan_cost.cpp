@@ -6,27 +6,21 @@
 // Standalone (no Google Benchmark):
 //
 //   g++ -std=c++20 -O2 -DNDEBUG -Iinclude bench/tape/plan_cost.cpp -o plan_cost -lfmt && ./plan_cost
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <vector>
 
 #include <etape/etape.hpp>
 
+#include "../standalone_timing.hpp"
+
 namespace {
 
+/// The median of 21 gradients after one that allocates and touches the adjoints.
 template <class F>
-double median_ms(F f)
+double warm_median_ms(F f)
 {
-    f(); // warm-up: the adjoint array is allocated and touched
-    std::vector<double> times;
-    for (int r = 0; r < 21; ++r) {
-        const auto start = std::chrono::steady_clock::now();
-        f();
-        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
+    f();
+    return etape_bench::median_ms(f, 21);
 }
 
 } // namespace
@@ -44,8 +38,8 @@ int main()
         h = etape::tanh(h * q + 0.01);
     }
     const etape::var<double> loss = etape::sum(h);
-    const double planned = median_ms([&] { (void)etape::gradient(loss, x); });
-    const double plain = median_ms([&] {
+    const double planned = warm_median_ms([&] { (void)etape::gradient(loss, x); });
+    const double plain = warm_median_ms([&] {
         t.clear_adjoints();
         t.adjoint(loss.slot()) = 1;
         t.sweep(loss.slot() + 1, x.first_slot());
