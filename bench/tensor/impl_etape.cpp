@@ -3,12 +3,11 @@
 // is saved, and every iteration rewinds to it before recording, so the
 // tape's memory is reused. What one iteration does:
 //   elu_forward   y = elu(x)                       one node, values only
-//   elu_backward  clear_and_sweep over the node recorded in the
-//                 constructor, with y's adjoints seeded with dy once there
-//                 (and kept: a seeded range is not cleared); the node is
-//                 the first writer of x's adjoints, so it stores
-//                 adj_x = adj_y * (y > 0 ? 1 : y + 1) and they are not cleared
-//   elu           y = elu(x), clear_and_sweep with adj_y = dy as the seed
+//   elu_backward  etape::vjp_view(y, dy, x) over the node recorded in the
+//                 constructor: dy is read in place (no copy onto the tape),
+//                 and the node, the first writer of x's adjoints, stores
+//                 adj_x = dy * (y > 0 ? 1 : y + 1) there (they are not cleared)
+//   elu           y = elu(x), then the same etape::vjp_view (torch: backward(dy))
 //   chain         sum(elu(a * x + b) * c + d), one fused node, then
 //                 etape::gradient_view w.r.t. x (the adjoints, not copied;
 //                 torch's x.grad() is not copied either)
@@ -53,51 +52,33 @@ public:
         : what_(c.what), dy_(inputs_of_size<T>(c.n).dy), x_(vector_tensor(inputs_of_size<T>(c.n).x))
     {
         this->mark_recording();
-        if (what_ == operation::elu_backward) {
+        if (what_ == operation::elu_backward)
             y_ = etape::elu(x_);
-            std::copy(dy_.begin(), dy_.end(), &this->tape_.adjoint(y_.first_slot()));
-        }
     }
 
     void run() override
     {
-        switch (what_) {
-        case operation::elu_forward:
+        if (what_ != operation::elu_backward) {
             this->rewind();
             y_ = etape::elu(x_);
-            break;
-        case operation::elu_backward:
-            sweep([](T*) {}); // adj_y still holds dy
-            break;
-        default:
-            this->rewind();
-            y_ = etape::elu(x_);
-            sweep([this](T* adjoints) { std::copy(dy_.begin(), dy_.end(), adjoints + y_.first_slot()); });
-            break;
         }
+        if (what_ != operation::elu_forward)
+            dx_ = etape::vjp_view(y_, dy_, x_);
     }
 
     std::vector<double> result() override
     {
         if (what_ == operation::elu_forward)
             return as_doubles(y_.data(), y_.size());
-        return as_doubles(this->tape_.adjoints() + x_.first_slot(), x_.size());
+        return as_doubles(dx_.data(), dx_.size());
     }
 
 private:
-    /// From y's adjoints, seeded by `seed`, down to x's.
-    template <class Seed>
-    void sweep(Seed seed)
-    {
-        const auto n = static_cast<etape::slot_index>(x_.size());
-        const etape::slot_range seeded{y_.first_slot(), n};
-        this->tape_.clear_and_sweep(y_.first_slot() + n, x_.first_slot(), std::span(&seeded, 1), seed);
-    }
-
     operation what_;
     const std::vector<T>& dy_;
     etape::active_tensor<T> x_;
     etape::active_tensor<T> y_;
+    std::span<const T> dx_;
 };
 
 class chain_kernel final : public on_tape<float> {

@@ -211,6 +211,10 @@ public:
     /// write one, it stores into its adjoints, which were not cleared. A
     /// sweep reaching a node that declares nothing assumes it may write
     /// anywhere, so the nodes below it add, as after clear_adjoints().
+    /// A reverse callable as `reverse(T* adjoints, slot_index first,
+    /// first_writes stores, const T* output_adjoints)` reads its outputs'
+    /// adjoints from `output_adjoints`, which is `adjoints + first` except in
+    /// sweep_cotangent, where it may be the caller's cotangent, read in place.
     template <class Reverse>
     slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs)
@@ -342,6 +346,43 @@ public:
         sweep(top, bottom);
     }
 
+    /// A vector-Jacobian product's sweep: as clear_and_sweep from the end
+    /// of `outputs` down to `bottom`, with a seed that copies `cotangent`
+    /// (outputs.count values) into the adjoints of `outputs`, and with the
+    /// same adjoints bit for bit outside `outputs`. The adjoints of `outputs`
+    /// themselves are left unspecified: the cotangent is read in place, not
+    /// copied, when `outputs` are exactly the outputs of a node whose reverse
+    /// reads them through the address it is given (record_node), as the
+    /// fused elementwise nodes do; it is copied otherwise, and in anomaly
+    /// mode. What torch's `y.backward(dy)` does, without moving dy.
+    void sweep_cotangent(slot_range outputs, const T* cotangent, slot_index bottom)
+    {
+        const auto top = static_cast<slot_index>(std::min<std::size_t>(std::size_t{outputs.first} + outputs.count, size()));
+        const std::span<const slot_range> seeded(&outputs, 1);
+        std::size_t k = nodes_.size();
+        while (k > 0 && nodes_[k - 1].first >= top)
+            --k;
+        const bool in_place = !anomaly_mode_ && outputs.count > 0 && k > 0 && nodes_[k - 1].first == outputs.first &&
+                              nodes_[k - 1].end == top && nodes_[k - 1].reads_output_pointer;
+        if (!in_place) {
+            clear_and_sweep(top, bottom, seeded, [&](T* adjoints) {
+                std::copy_n(cotangent, top - outputs.first, adjoints + outputs.first);
+            });
+            return;
+        }
+        struct forget_cotangent { // a later sweep reads the node's outputs from the tape again
+            tape& t;
+            ~forget_cotangent()
+            {
+                t.in_place_node_ = no_node;
+                t.in_place_cotangent_ = nullptr;
+            }
+        } forget{*this};
+        in_place_node_ = k - 1;
+        in_place_cotangent_ = cotangent;
+        clear_and_sweep(top, bottom, seeded, [](T*) {});
+    }
+
     /// The adjoint of `slot` (zero for slots recorded since the last clear);
     /// std::out_of_range for a slot past the recording.
     [[nodiscard]] T& adjoint(slot_index slot)
@@ -417,8 +458,9 @@ private:
         std::size_t inputs_end;
         first_writes stores; // set by clear_and_sweep's plan for its sweep only
         std::size_t candidates_through; // nodes up to this one with a storable input of min_stored_slots or more
+        bool reads_output_pointer; // its reverse takes its output adjoints' address (record_node)
         void* payload;
-        void (*reverse)(void*, T*, slot_index, first_writes);
+        void (*reverse)(void*, T*, slot_index, first_writes, const T*);
         void (*destroy)(void*);
     };
 
@@ -426,7 +468,8 @@ private:
     slot_index append_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs, bool declares_inputs)
     {
-        constexpr bool can_store = std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
+        constexpr bool reads_output_pointer = std::is_invocable_v<Reverse&, T*, slot_index, first_writes, const T*>;
+        constexpr bool can_store = reads_output_pointer || std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
         static_assert(can_store || std::is_invocable_v<Reverse&, T*, slot_index>,
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
         const std::size_t gap = gap_before(outputs);
@@ -437,10 +480,19 @@ private:
         auto* stored = new (memory) Reverse(std::move(reverse));
         node n;
         n.payload = stored;
-        if constexpr (can_store)
-            n.reverse = [](void* p, T* adj, slot_index first, first_writes w) { (*static_cast<Reverse*>(p))(adj, first, w); };
+        n.reads_output_pointer = reads_output_pointer;
+        if constexpr (reads_output_pointer)
+            n.reverse = [](void* p, T* adj, slot_index first, first_writes w, const T* out) {
+                (*static_cast<Reverse*>(p))(adj, first, w, out);
+            };
+        else if constexpr (can_store)
+            n.reverse = [](void* p, T* adj, slot_index first, first_writes w, const T*) {
+                (*static_cast<Reverse*>(p))(adj, first, w);
+            };
         else
-            n.reverse = [](void* p, T* adj, slot_index first, first_writes) { (*static_cast<Reverse*>(p))(adj, first); };
+            n.reverse = [](void* p, T* adj, slot_index first, first_writes, const T*) {
+                (*static_cast<Reverse*>(p))(adj, first);
+            };
         if constexpr (std::is_trivially_destructible_v<Reverse>)
             n.destroy = nullptr;
         else
@@ -583,15 +635,6 @@ private:
         return p.arena.block < now.block || (p.arena.block == now.block && p.arena.offset <= now.offset);
     }
 
-    /// True when a slot in [first, end) has a nonzero adjoint.
-    [[nodiscard]] bool any_adjoint(slot_index first, slot_index end) const noexcept
-    {
-        for (slot_index s = first; s < end; ++s)
-            if (adjoints_[s] != T(0))
-                return true;
-        return false;
-    }
-
 
     void zero_stored_inputs(const node& n) noexcept
     {
@@ -619,8 +662,10 @@ private:
             sweep_statements<Check>(n.end, upper, n.end - n.row);
             if constexpr (Check)
                 check_range(n.first, n.end, unlabelled_writer);
-            if (any_adjoint(n.first, n.end)) { // as a statement with a zero adjoint: not even 0 * NaN passes
-                n.reverse(n.payload, adjoints_.data(), n.first, n.stores);
+            const T* out = k - 1 == in_place_node_ ? in_place_cotangent_ : adjoints_.data() + n.first;
+            if (std::any_of(out, out + (n.end - n.first), [](T a) { return a != T(0); })) {
+                // as a statement with a zero adjoint: not even 0 * NaN passes
+                n.reverse(n.payload, adjoints_.data(), n.first, n.stores, out);
                 if constexpr (Check)
                     check_node_inputs(k - 1);
             } else if (n.stores != 0) {
@@ -904,6 +949,9 @@ private:
     detail::growing_array<node> nodes_;
     detail::growing_array<node_input_slots> node_inputs_; // the declared inputs of all nodes, in node order
     detail::growing_array<T> adjoints_;
+    static constexpr std::size_t no_node = ~std::size_t{0};
+    std::size_t in_place_node_ = no_node; // sweep_cotangent: the node that reads in_place_cotangent_
+    const T* in_place_cotangent_ = nullptr;
     std::vector<std::pair<slot_index, slot_index>> not_cleared_; // clear_and_sweep: seeds, first-written inputs
     detail::slot_intervals plan_written_; // clear_and_sweep's plan: the slots written so far
     detail::growing_array<std::uint32_t> slot_epoch_; // checked build only

@@ -204,9 +204,11 @@ struct fused_reverse {
         return in;
     }
 
-    void operator()(T* adjoints, slot_index output, first_writes stores) const noexcept
+    /// `output_adjoints`: the adjoints of the outputs, on the tape or the
+    /// caller's cotangent (tape::sweep_cotangent).
+    void operator()(T* adjoints, slot_index, first_writes stores, const T* output_adjoints) const noexcept
     {
-        const T* __restrict out = adjoints + output;
+        const T* __restrict out = output_adjoints;
         for (std::size_t k = 0; k < L; ++k) {
             const T* __restrict j = partials[k];
             T* __restrict in = adjoints + leaves[k].first;
@@ -259,21 +261,21 @@ struct primitive_reverse {
     const T* y;
     slot_index input;
 
-    void operator()(T* adjoints, slot_index output, first_writes stores) const
+    void operator()(T* adjoints, slot_index, first_writes stores, const T* output_adjoints) const
     {
         if (stores_input(stores, 0))
-            run<true>(adjoints, output);
+            run<true>(adjoints, output_adjoints);
         else
-            run<false>(adjoints, output);
+            run<false>(adjoints, output_adjoints);
     }
 
 private:
     template <bool Store>
-    void run(T* adjoints, slot_index output) const
+    void run(T* adjoints, const T* output_adjoints) const
     {
         // locals, not members: g++ reloaded the members through `this` after
         // every store through `in` (xsimd's stores may alias anything)
-        const T* __restrict out = adjoints + output;
+        const T* __restrict out = output_adjoints;
         T* __restrict in = adjoints + input;
         const T* const xs = x;
         const T* const ys = y;

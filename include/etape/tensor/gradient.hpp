@@ -44,6 +44,36 @@ tensor<T> adjoint_of(tape<T>& t, const active_tensor<T>& x)
 template <class T, class X>
 inline constexpr bool is_active_tensor_of = std::same_as<X, active_tensor<T>>;
 
+template <class T>
+bool overlaps(const active_tensor<T>& y, const var<T>& x)
+{
+    return x.is_active() && x.slot() >= y.first_slot() && x.slot() - y.first_slot() < y.size();
+}
+template <class T>
+bool overlaps(const active_tensor<T>& y, const active_tensor<T>& x)
+{
+    return x.size() > 0 && x.first_slot() < y.first_slot() + y.size() && y.first_slot() < x.first_slot() + x.size();
+}
+
+/// The sweep of a vector-Jacobian product: y's adjoints seeded with dy,
+/// down to `bottom`. dy is read in place unless y's own adjoints are asked
+/// for (an x overlaps y), which sweep_cotangent leaves unspecified.
+template <class T>
+void sweep_cotangent_from(tape<T>& t, const active_tensor<T>& y, std::span<const T> dy, slot_index bottom,
+                          bool y_adjoints_read)
+{
+    if (dy.size() != y.size())
+        throw shape_error("etape::vjp: a cotangent of " + std::to_string(dy.size()) + " values for a tensor of shape " +
+                          y.shape().to_string());
+    require_recorded(t, y);
+    const slot_range outputs{y.first_slot(), static_cast<slot_index>(y.size())};
+    if (y_adjoints_read || y.size() == 0)
+        t.clear_and_sweep(outputs.first + outputs.count, bottom, std::span(&outputs, 1),
+                          [&](T* adjoints) { std::copy(dy.begin(), dy.end(), adjoints + outputs.first); });
+    else
+        t.sweep_cotangent(outputs, dy.data(), bottom);
+}
+
 } // namespace detail
 
 /// d y / d x for vars and active tensors: a tensor of the same shape for
@@ -73,6 +103,51 @@ template <class T>
     detail::require_recorded(t, y);
     detail::require_recorded(t, x);
     detail::sweep_from(t, y, detail::lowest_slot_of(x));
+    if (x.size() == 0)
+        return {};
+    return {t.adjoints() + x.first_slot(), x.size()};
+}
+
+/// The vector-Jacobian product dy^T (d y / d x) for an active tensor y and
+/// a cotangent dy (y.size() values, row-major): what torch's
+/// `y.backward(dy)` leaves in `x.grad`, for vars and active tensors, as a
+/// tuple in order (a tensor of x's shape for each active tensor, a number
+/// for each var). dy is read where it lies, not copied onto the tape, when
+/// y is the output of an elementwise expression (tape::sweep_cotangent).
+/// shape_error when dy has another size than y.
+template <class T, class... X>
+    requires((std::same_as<X, var<T>> || std::same_as<X, active_tensor<T>>) && ...) && (sizeof...(X) > 0)
+[[nodiscard]] auto vjp(const active_tensor<T>& y, std::type_identity_t<std::span<const T>> dy, const X&... xs)
+{
+    tape<T>& t = active_tape<T>();
+    (detail::require_recorded(t, xs), ...);
+    detail::sweep_cotangent_from(t, y, dy, std::min({detail::lowest_slot_of(xs)...}),
+                                 (detail::overlaps(y, xs) || ...));
+    return std::tuple{detail::adjoint_of(t, xs)...};
+}
+
+/// The same with dy a tensor, which must have y's shape (shape_error otherwise).
+template <class T, class... X>
+    requires((std::same_as<X, var<T>> || std::same_as<X, active_tensor<T>>) && ...) && (sizeof...(X) > 0)
+[[nodiscard]] auto vjp(const active_tensor<T>& y, const tensor<T>& dy, const X&... xs)
+{
+    if (dy.shape() != y.shape())
+        throw shape_error("etape::vjp: a cotangent of shape " + dy.shape().to_string() + " for a tensor of shape " +
+                          y.shape().to_string());
+    return vjp(y, std::span<const T>(dy.data(), dy.size()), xs...);
+}
+
+/// dy^T (d y / d x) for one active tensor x without a copy: a view of the
+/// tape's adjoints of x's slots, valid as gradient_view's. With
+/// `y = f(x)` elementwise, one loop reads y (or x), dy and writes the view:
+/// no byte of dy or of the result is copied.
+template <class T>
+[[nodiscard]] std::span<const T> vjp_view(const active_tensor<T>& y, std::type_identity_t<std::span<const T>> dy,
+                                          const active_tensor<T>& x)
+{
+    tape<T>& t = active_tape<T>();
+    detail::require_recorded(t, x);
+    detail::sweep_cotangent_from(t, y, dy, detail::lowest_slot_of(x), detail::overlaps(y, x));
     if (x.size() == 0)
         return {};
     return {t.adjoints() + x.first_slot(), x.size()};
