@@ -1,7 +1,11 @@
 // Test helpers: gradient checks of etape functions at lists of points.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <initializer_list>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -13,6 +17,27 @@ namespace etape_test {
 
 /// The precisions every differentiable operation is tested in.
 #define ETAPE_TEST_TYPES float, double
+
+/// The bits of a float or a double: equal bits are the same number, NaN and
+/// the sign of zero included.
+template <class T>
+auto bits_of(T v) noexcept
+{
+    return std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(v);
+}
+
+/// Checks that got[i] and want[i] have the same bits for every i.
+template <class T>
+void check_same_bits(std::span<const T> got, std::span<const T> want)
+{
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        CAPTURE(i);
+        CAPTURE(got[i]);
+        CAPTURE(want[i]);
+        CHECK(bits_of(got[i]) == bits_of(want[i]));
+    }
+}
 
 /// Checks f's gradient at every point (one input each).
 template <class T, class F>

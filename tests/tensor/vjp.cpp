@@ -3,11 +3,9 @@
 // and sweep bit for bit, whether the cotangent is read in place (y the
 // output of an elementwise node) or copied (any other y), over adjoint
 // memory filled with garbage first.
-#include <bit>
 #include <cmath>
-#include <cstdint>
 #include <limits>
-#include <type_traits>
+#include <span>
 #include <vector>
 
 #include "support/check.hpp"
@@ -49,29 +47,21 @@ std::vector<T> plain_vjp(etape::tape<T>& t, const etape::active_tensor<T>& y, co
     return std::vector<T>(t.adjoints() + x.first_slot(), t.adjoints() + x.first_slot() + x.size());
 }
 
-template <class T>
-void require_same_bits(std::span<const T> got, const std::vector<T>& want)
-{
-    using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    REQUIRE(got.size() == want.size());
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        CAPTURE(i);
-        CAPTURE(got[i]);
-        CAPTURE(want[i]);
-        CHECK(std::bit_cast<bits>(got[i]) == std::bit_cast<bits>(want[i]));
-    }
-}
-
 /// True when every adjoint of y's slots still holds `garbage`: the sweep
 /// read the cotangent where it lies and wrote nothing there.
 template <class T>
 bool untouched(etape::tape<T>& t, const etape::active_tensor<T>& y, T garbage)
 {
-    using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     for (std::size_t i = 0; i < y.size(); ++i)
-        if (std::bit_cast<bits>(t.adjoints()[y.first_slot() + i]) != std::bit_cast<bits>(garbage))
+        if (etape_test::bits_of(t.adjoints()[y.first_slot() + i]) != etape_test::bits_of(garbage))
             return false;
     return true;
+}
+
+template <class T>
+void same_bits(std::span<const T> got, const std::vector<T>& want)
+{
+    etape_test::check_same_bits(got, std::span<const T>(want));
 }
 
 } // namespace
@@ -91,7 +81,7 @@ TEST_CASE_TEMPLATE("vjp: an elementwise output reads the cotangent in place", T,
         const std::vector<T> want = plain_vjp(t, y, dy, x);
         for (const T garbage : {std::numeric_limits<T>::quiet_NaN(), T(777)}) {
             poison(t, garbage);
-            require_same_bits(etape::vjp_view(y, dy, x), want);
+            same_bits(etape::vjp_view(y, dy, x), want);
             CHECK(untouched(t, y, garbage));
         }
         for (std::size_t i = 0; i < n; ++i) { // and the derivative itself
@@ -109,10 +99,9 @@ TEST_CASE_TEMPLATE("vjp: an elementwise output reads the cotangent in place", T,
         const T want_s = t.adjoint(s.slot());
         poison(t, T(55));
         const auto [dx, dz, ds] = etape::vjp(y, dy, x, z, s);
-        require_same_bits(dx.values(), want_x);
-        require_same_bits(dz.values(), want_z);
-        CHECK(std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(ds) ==
-              std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(want_s));
+        same_bits(dx.values(), want_x);
+        same_bits(dz.values(), want_z);
+        CHECK(etape_test::bits_of(ds) == etape_test::bits_of(want_s));
         CHECK(untouched(t, y, T(55)));
         // the same quantity as the gradient of sum(y * dy), up to rounding
         const etape::var<T> loss = etape::sum(y * etape::tensor<T>({n}, dy));
@@ -128,7 +117,7 @@ TEST_CASE_TEMPLATE("vjp: an elementwise output reads the cotangent in place", T,
         const etape::active_tensor<T> y = etape::elu(x);
         poison(t, std::numeric_limits<T>::quiet_NaN());
         const std::vector<T> zeros(n, T(0));
-        require_same_bits(etape::vjp_view(y, zeros, x), zeros);
+        same_bits(etape::vjp_view(y, zeros, x), zeros);
     }
 }
 
@@ -146,14 +135,14 @@ TEST_CASE_TEMPLATE("vjp: other outputs copy the cotangent", T, ETAPE_TEST_TYPES)
         const std::vector<T> want = plain_vjp(t, y, dy, a);
         poison(t, std::numeric_limits<T>::quiet_NaN());
         const auto [da] = etape::vjp(y, dy, a);
-        require_same_bits(da.values(), want);
+        same_bits(da.values(), want);
     }
     SUBCASE("y an input, asked of itself: the cotangent")
     {
         const etape::active_tensor<T> x = input<T>({2000}, 0.4);
         const std::vector<T> dy = wave<T>(x.size(), 1.9);
         poison(t, std::numeric_limits<T>::quiet_NaN());
-        require_same_bits(etape::vjp_view(x, dy, x), dy);
+        same_bits(etape::vjp_view(x, dy, x), dy);
     }
     SUBCASE("y an elementwise output, asked of itself and of its input")
     {
@@ -163,8 +152,8 @@ TEST_CASE_TEMPLATE("vjp: other outputs copy the cotangent", T, ETAPE_TEST_TYPES)
         const std::vector<T> want = plain_vjp(t, y, dy, x);
         poison(t, std::numeric_limits<T>::quiet_NaN());
         const auto [dy_back, dx] = etape::vjp(y, dy, y, x);
-        require_same_bits(dy_back.values(), dy);
-        require_same_bits(dx.values(), want);
+        same_bits(dy_back.values(), dy);
+        same_bits(dx.values(), want);
     }
     SUBCASE("anomaly mode")
     {
@@ -174,7 +163,7 @@ TEST_CASE_TEMPLATE("vjp: other outputs copy the cotangent", T, ETAPE_TEST_TYPES)
         const std::vector<T> dy = wave<T>(x.size(), 1.9);
         const std::vector<T> want = plain_vjp(t, y, dy, x);
         poison(t, T(5));
-        require_same_bits(etape::vjp_view(y, dy, x), want);
+        same_bits(etape::vjp_view(y, dy, x), want);
         t.detect_anomalies(false);
     }
 }
