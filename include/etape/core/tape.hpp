@@ -352,9 +352,9 @@ public:
     /// same adjoints bit for bit outside `outputs`. The adjoints of `outputs`
     /// themselves are left unspecified: the cotangent is read in place, not
     /// copied, when `outputs` are exactly the outputs of a node whose reverse
-    /// reads them through the address it is given (record_node), as the
-    /// fused elementwise nodes do; it is copied otherwise, and in anomaly
-    /// mode. What torch's `y.backward(dy)` does, without moving dy.
+    /// reads them through the address it is given (record_node), as every
+    /// built-in node does; it is copied otherwise, and in anomaly mode.
+    /// What torch's `y.backward(dy)` does, without moving dy.
     void sweep_cotangent(slot_range outputs, const T* cotangent, slot_index bottom)
     {
         const auto top = static_cast<slot_index>(std::min<std::size_t>(std::size_t{outputs.first} + outputs.count, size()));

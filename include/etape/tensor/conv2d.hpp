@@ -155,9 +155,8 @@ struct conv2d_reverse {
     std::optional<node_input<T>> bias;
     conv2d_geometry g;
 
-    void operator()(T* adjoints, slot_index output) const noexcept
+    void operator()(T* adjoints, slot_index, first_writes, const T* dy) const noexcept
     {
-        const T* dy = adjoints + output;
         const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow, kernel = g.kh * g.kw;
         if (bias && bias->active) {
             T* db = bias->adjoints(adjoints);

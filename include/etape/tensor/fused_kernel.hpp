@@ -294,7 +294,8 @@ private:
             }
         }
         for (; i < n; ++i)
-            in[i] = accumulated<Store>(Store ? T(0) : in[i], contribution(static_cast<T>(p.partial(xs[i], ys[i])), out[i]));
+            in[i] = accumulated<Store>(Store ? T(0) : in[i],
+                                       contribution(static_cast<T>(p.partial(xs[i], ys[i])), out[i]));
     }
 };
 
@@ -474,8 +475,8 @@ template <tensor_expression E>
         const node_input_slots written{input, static_cast<slot_index>(n), true};
         first = t.record_node(
             1,
-            [n, input](T* adjoints, slot_index output, first_writes stores) {
-                const T g = adjoints[output];
+            [n, input](T* adjoints, slot_index, first_writes stores, const T* output_adjoints) {
+                const T g = output_adjoints[0];
                 T* __restrict in = adjoints + input;
                 if (detail::stores_input(stores, 0))
                     std::fill_n(in, n, g + T(0));

@@ -113,7 +113,7 @@ template <class T>
 /// `y.backward(dy)` leaves in `x.grad`, for vars and active tensors, as a
 /// tuple in order (a tensor of x's shape for each active tensor, a number
 /// for each var). dy is read where it lies, not copied onto the tape, when
-/// y is the output of an elementwise expression (tape::sweep_cotangent).
+/// y is the output of a built-in node (tape::sweep_cotangent).
 /// shape_error when dy has another size than y.
 template <class T, class... X>
     requires((std::same_as<X, var<T>> || std::same_as<X, active_tensor<T>>) && ...) && (sizeof...(X) > 0)
@@ -139,8 +139,8 @@ template <class T, class... X>
 
 /// dy^T (d y / d x) for one active tensor x without a copy: a view of the
 /// tape's adjoints of x's slots, valid as gradient_view's. With
-/// `y = f(x)` elementwise, one loop reads y (or x), dy and writes the view:
-/// no byte of dy or of the result is copied.
+/// `y = f(x)` elementwise, one loop reads y (or x) and dy and writes the
+/// view: no byte of dy or of the result is copied.
 template <class T>
 [[nodiscard]] std::span<const T> vjp_view(const active_tensor<T>& y, std::type_identity_t<std::span<const T>> dy,
                                           const active_tensor<T>& x)

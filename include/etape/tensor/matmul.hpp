@@ -77,9 +77,8 @@ struct matmul_reverse {
     bool tb;
     std::size_t m, n, k;
 
-    void operator()(T* adjoints, slot_index output) const noexcept
+    void operator()(T* adjoints, slot_index, first_writes, const T* dc) const noexcept
     {
-        const T* dc = adjoints + output;
         const std::size_t lda = a.shape[1], ldb = b.shape[1];
         if (a.active) {
             if (!ta) // dA (m x k) += dC op(B)^T

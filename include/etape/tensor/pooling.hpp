@@ -70,9 +70,8 @@ struct max_pool2d_reverse {
     const slot_index* argmax;
     std::size_t size;
 
-    void operator()(T* adjoints, slot_index output) const noexcept
+    void operator()(T* adjoints, slot_index, first_writes, const T* __restrict dy) const noexcept
     {
-        const T* __restrict dy = adjoints + output;
         T* __restrict dx = adjoints + input;
         for (std::size_t k = 0; k < size; ++k)
             dx[argmax[k]] += dy[k];
@@ -85,12 +84,12 @@ struct avg_pool2d_reverse {
     slot_index input;
     pool2d_geometry g;
 
-    void operator()(T* adjoints, slot_index output) const noexcept
+    void operator()(T* adjoints, slot_index, first_writes, const T* output_adjoints) const noexcept
     {
         const T inverse = T(1) / static_cast<T>(g.size * g.size);
         for (std::size_t plane = 0; plane < g.planes; ++plane)
             for (std::size_t i = 0; i < g.oh; ++i) {
-                const T* __restrict dy = adjoints + output + (plane * g.oh + i) * g.ow;
+                const T* __restrict dy = output_adjoints + (plane * g.oh + i) * g.ow;
                 for (std::size_t p = 0; p < g.size; ++p) {
                     T* __restrict dx = adjoints + input + (plane * g.h + i * g.stride + p) * g.w;
                     for (std::size_t q = 0; q < g.size; ++q)

@@ -35,15 +35,17 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const slot_index input = in.first;
     const node_operand<T> operand = in.operand();
     const node_input_slots written = in.slots();
-    const slot_index first = t.record_node(out_shape.size(), [split, input](T* adjoints, slot_index output) {
+    const auto reverse = [split, input](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
         for (std::size_t o = 0; o < split.outer; ++o)
             for (std::size_t k = 0; k < split.extent; ++k) {
                 T* __restrict dx = adjoints + input + (o * split.extent + k) * split.inner;
-                const T* __restrict dy = adjoints + output + o * split.inner;
+                const T* __restrict dy = output_adjoints + o * split.inner;
                 for (std::size_t j = 0; j < split.inner; ++j)
                     dx[j] += dy[j];
             }
-    }, {"sum over an axis", std::span(&operand, 1)}, std::span(&written, 1));
+    };
+    const slot_index first =
+        t.record_node(out_shape.size(), reverse, {"sum over an axis", std::span(&operand, 1)}, std::span(&written, 1));
     return active_tensor<T>(y, out_shape, first, t);
 }
 
@@ -64,10 +66,10 @@ struct select_reverse {
     const std::uint32_t* index;
     std::size_t size;
     slot_index input;
-    void operator()(T* adjoints, slot_index output) const noexcept
+    void operator()(T* adjoints, slot_index, first_writes, const T* dy) const noexcept
     {
         for (std::size_t i = 0; i < size; ++i)
-            adjoints[input + index[i]] += adjoints[output + i];
+            adjoints[input + index[i]] += dy[i];
     }
 };
 

@@ -72,13 +72,13 @@ template <class T>
         written.push_back({p.first_slot(), static_cast<slot_index>(p.size()), false});
     const slot_index first = t.record_node(
         out_shape.size(),
-        [list, count, outer, inner, total_extent](T* adjoints, slot_index output) {
+        [list, count, outer, inner, total_extent](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
             for (std::size_t o = 0; o < outer; ++o) {
                 std::size_t offset = 0;
                 for (std::size_t i = 0; i < count; ++i) {
                     const std::size_t block = list[i].extent * inner;
                     T* __restrict dx = adjoints + list[i].first + o * block;
-                    const T* __restrict dy = adjoints + output + (o * total_extent + offset) * inner;
+                    const T* __restrict dy = output_adjoints + (o * total_extent + offset) * inner;
                     for (std::size_t j = 0; j < block; ++j)
                         dx[j] += dy[j];
                     offset += list[i].extent;
@@ -128,10 +128,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         out_shape.size(),
-        [index, count, row, input](T* adjoints, slot_index output) {
+        [index, count, row, input](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
         for (std::size_t r = 0; r < count; ++r) {
             T* __restrict dx = adjoints + input + index[r] * row;
-            const T* __restrict dy = adjoints + output + r * row;
+            const T* __restrict dy = output_adjoints + r * row;
             for (std::size_t j = 0; j < row; ++j)
                 dx[j] += dy[j];
         }

@@ -70,10 +70,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         in.shape.size(),
-        [y, rows, columns, input](T* adjoints, slot_index output) {
+        [y, rows, columns, input](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* __restrict p = y + r * columns;
-                const T* __restrict dy = adjoints + output + r * columns;
+                const T* __restrict dy = output_adjoints + r * columns;
                 T* __restrict dx = adjoints + input + r * columns;
                 T dot = 0;
                 for (std::size_t c = 0; c < columns; ++c)
@@ -109,10 +109,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         n,
-        [p, rows, columns, input](T* adjoints, slot_index output) {
+        [p, rows, columns, input](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
         for (std::size_t r = 0; r < rows; ++r) {
             const T* __restrict pr = p + r * columns;
-            const T* __restrict dy = adjoints + output + r * columns;
+            const T* __restrict dy = output_adjoints + r * columns;
             T* __restrict dx = adjoints + input + r * columns;
             T total = 0;
             for (std::size_t c = 0; c < columns; ++c)
@@ -159,8 +159,8 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
     const node_input_slots written = in.slots();
     const slot_index first = t.record_node(
         1,
-        [p, label, rows, columns, scale, input](T* adjoints, slot_index output) {
-            const T g = adjoints[output] * scale;
+        [p, label, rows, columns, scale, input](T* adjoints, slot_index, first_writes, const T* output_adjoints) {
+            const T g = output_adjoints[0] * scale;
             for (std::size_t r = 0; r < rows; ++r) {
                 T* __restrict dx = adjoints + input + r * columns;
                 const T* __restrict pr = p + r * columns;
