@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <stdexcept>
 #include <string>
 
 namespace etape::detail {
@@ -13,6 +14,16 @@ template <class T>
     char buffer[64];
     const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
     return std::string(buffer, result.ptr);
+}
+
+/// Throws std::invalid_argument(before + number_text(value) + after). Out of
+/// line and cold: a primitive that checks its parameter (ELU's alpha) is
+/// constructed once per statement, and the message's string code inlined
+/// there made g++ stop inlining the constructor into recording loops.
+template <class T>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_invalid_number(const char* before, T value, const char* after = "")
+{
+    throw std::invalid_argument(before + number_text(value) + after);
 }
 
 } // namespace etape::detail

@@ -23,7 +23,6 @@
 
 #include <cmath>
 #include <concepts>
-#include <stdexcept>
 #include <string_view>
 
 #include <etape/core/expm1_nonpositive.hpp>
@@ -137,11 +136,11 @@ struct elu_op {
 
     explicit elu_op(T alpha = T(1)) : formula{{}, alpha, {}}
     {
-        if (std::same_as<Source, from_output_t> && !(alpha >= T(0)))
-            throw std::invalid_argument("etape::elu: alpha must be >= 0 for the derivative from the output, got " +
-                                        detail::number_text(alpha) + " (pass etape::from_input for alpha < 0)");
-        if (!std::isfinite(alpha)) // an infinite alpha makes elu(0) = inf * 0 = NaN
-            throw std::invalid_argument("etape::elu: alpha must be finite, got " + detail::number_text(alpha));
+        if (std::same_as<Source, from_output_t> && !(alpha >= T(0))) [[unlikely]]
+            detail::throw_invalid_number("etape::elu: alpha must be >= 0 for the derivative from the output, got ",
+                                         alpha, " (pass etape::from_input for alpha < 0)");
+        if (!std::isfinite(alpha)) [[unlikely]] // an infinite alpha makes elu(0) = inf * 0 = NaN
+            detail::throw_invalid_number("etape::elu: alpha must be finite, got ", alpha);
     }
 
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }
@@ -179,10 +178,10 @@ struct celu_op {
 
     explicit celu_op(T alpha = T(1)) : formula{{}, alpha, T(1) / alpha}
     {
-        if (alpha == T(0) || std::isnan(alpha))
-            throw std::invalid_argument("etape::celu: alpha must be nonzero, got " + detail::number_text(alpha));
-        if (std::isinf(alpha)) // input_scale 0: celu(x) = inf * 0 = NaN
-            throw std::invalid_argument("etape::celu: alpha must be finite, got " + detail::number_text(alpha));
+        if (alpha == T(0) || std::isnan(alpha)) [[unlikely]]
+            detail::throw_invalid_number("etape::celu: alpha must be nonzero, got ", alpha);
+        if (std::isinf(alpha)) [[unlikely]] // input_scale 0: celu(x) = inf * 0 = NaN
+            detail::throw_invalid_number("etape::celu: alpha must be finite, got ", alpha);
     }
 
     [[nodiscard]] T alpha() const noexcept { return formula.alpha; }

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <concepts>
-#include <stdexcept>
 #include <string_view>
 
 #include <etape/core/number_text.hpp>
@@ -40,8 +39,8 @@ template <elementwise_operand X> [[nodiscard]] auto relu(const X& x) { return ap
 /// a NaN or infinite slope throws std::invalid_argument.
 template <elementwise_operand X> [[nodiscard]] auto leaky_relu(const X& x, scalar_t<X> slope = scalar_t<X>(0.01))
 {
-    if (!std::isfinite(slope))
-        throw std::invalid_argument("etape::leaky_relu: slope must be finite, got " + detail::number_text(slope));
+    if (!std::isfinite(slope)) [[unlikely]]
+        detail::throw_invalid_number("etape::leaky_relu: slope must be finite, got ", slope);
     return apply(leaky_relu_op<scalar_t<X>>{slope}, x);
 }
 
