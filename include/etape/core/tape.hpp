@@ -635,7 +635,6 @@ private:
         return p.arena.block < now.block || (p.arena.block == now.block && p.arena.offset <= now.offset);
     }
 
-
     void zero_stored_inputs(const node& n) noexcept
     {
         for (std::size_t i = 0; i < n.inputs_end - n.inputs_begin; ++i)
