@@ -9,8 +9,10 @@
 //                 adj_x = dy * (y > 0 ? 1 : y + 1) there (they are not cleared)
 //   elu           y = elu(x), then the same etape::vjp_view (torch: backward(dy))
 //   chain         sum(elu(a * x + b) * c + d), one fused node, then
-//                 etape::gradient_view w.r.t. x (the adjoints, not copied;
-//                 torch's x.grad() is not copied either)
+//                 etape::gradient_view w.r.t. x: the sum's stored partials,
+//                 which are the gradient, with no sweep (nothing else reads
+//                 x; tape::gradient_held_by_node), not copied (torch's
+//                 x.grad() is not copied either)
 //   elu_sum, logsumexp, normal_lpdf: the scalar cases as tensor
 //                 expressions, then etape::gradient.
 #include <algorithm>

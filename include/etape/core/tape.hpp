@@ -215,6 +215,11 @@ public:
     /// first_writes stores, const T* output_adjoints)` reads its outputs'
     /// adjoints from `output_adjoints`, which is `adjoints + first` except in
     /// sweep_cotangent, where it may be the caller's cotangent, read in place.
+    /// A node of one output may also hand out a gradient it holds: a reverse
+    /// with a member `const T* unit_seed_gradient(std::size_t input) const`
+    /// returns, for input `input`, the `count` values its reverse would
+    /// store there when the output's adjoint is exactly 1, or null (see
+    /// gradient_held_by_node).
     template <class Reverse>
     slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs)
@@ -383,6 +388,42 @@ public:
         clear_and_sweep(top, bottom, seeded, [](T*) {});
     }
 
+    /// The gradient of slot `y` with respect to the slots `x`, read where the
+    /// node whose one output is y holds it, without a sweep; null when
+    /// that is not sure to be it. Sure when the node hands it out
+    /// (record_node's unit_seed_gradient), x is exactly one of the node's
+    /// declared inputs and meets none of the others, and nothing else in the
+    /// recording from x's first slot up to the node may add into x's
+    /// adjoints: no statement has an operand in x, and every node declares
+    /// its inputs and none meets x. Then a sweep from y seeded with 1 would
+    /// store exactly these values into x's adjoints. Null in anomaly mode
+    /// (whose sweep checks every adjoint). Valid until a rewind past the node.
+    [[nodiscard]] const T* gradient_held_by_node(slot_index y, slot_range x) const
+    {
+        if (anomaly_mode_ || x.count == 0)
+            return nullptr;
+        std::size_t k = nodes_.size();
+        while (k > 0 && nodes_[k - 1].first > y)
+            --k;
+        if (k == 0)
+            return nullptr;
+        const node& n = nodes_[k - 1];
+        const slot_index x_end = x.first + x.count;
+        if (n.first != y || n.end != y + 1 || n.unit_seed_gradient == nullptr || x_end > n.first)
+            return nullptr;
+        std::size_t held = no_input;
+        for (std::size_t i = n.inputs_begin; i < n.inputs_end; ++i) {
+            const node_input_slots& in = node_inputs_[i];
+            if (in.first == x.first && in.count == x.count && held == no_input)
+                held = i - n.inputs_begin;
+            else if (meets(in, x))
+                return nullptr;
+        }
+        if (held == no_input || may_add_into(x, n.first, k - 1))
+            return nullptr;
+        return n.unit_seed_gradient(n.payload, held);
+    }
+
     /// The adjoint of `slot` (zero for slots recorded since the last clear);
     /// std::out_of_range for a slot past the recording.
     [[nodiscard]] T& adjoint(slot_index slot)
@@ -462,6 +503,8 @@ private:
         void* payload;
         void (*reverse)(void*, T*, slot_index, first_writes, const T*);
         void (*destroy)(void*);
+        // its reverse's unit_seed_gradient(input), or null when it has none (record_node)
+        const T* (*unit_seed_gradient)(const void*, std::size_t);
     };
 
     template <class Reverse>
@@ -493,6 +536,14 @@ private:
             n.reverse = [](void* p, T* adj, slot_index first, first_writes, const T*) {
                 (*static_cast<Reverse*>(p))(adj, first);
             };
+        if constexpr (requires(const Reverse& r, std::size_t i) {
+                          { r.unit_seed_gradient(i) } -> std::same_as<const T*>;
+                      })
+            n.unit_seed_gradient = [](const void* p, std::size_t input) {
+                return static_cast<const Reverse*>(p)->unit_seed_gradient(input);
+            };
+        else
+            n.unit_seed_gradient = nullptr;
         if constexpr (std::is_trivially_destructible_v<Reverse>)
             n.destroy = nullptr;
         else
@@ -577,6 +628,41 @@ private:
             written.keep_below(n.first);
             upper = n.first;
         }
+    }
+
+    [[nodiscard]] static bool meets(const node_input_slots& in, slot_range x) noexcept
+    {
+        return in.count > 0 && in.first < x.first + x.count && x.first < in.first + in.count;
+    }
+
+    /// True when a statement or a node in slots [x.first, top) may add into
+    /// the adjoints of x; nodes_[0, k) are the nodes below `top`.
+    [[nodiscard]] bool may_add_into(slot_range x, slot_index top, std::size_t k) const
+    {
+        slot_index upper = top;
+        for (; k > 0 && nodes_[k - 1].end > x.first; --k) {
+            const node& m = nodes_[k - 1];
+            if (statements_read(x, m.end, upper, m.end - m.row) || !m.declares_inputs)
+                return true;
+            for (std::size_t i = m.inputs_begin; i < m.inputs_end; ++i)
+                if (meets(node_inputs_[i], x))
+                    return true;
+            upper = m.first;
+        }
+        const slot_index node_slots_below = k > 0 ? nodes_[k - 1].end - nodes_[k - 1].row : 0;
+        return upper > x.first && statements_read(x, x.first, upper, node_slots_below);
+    }
+
+    /// True when a statement in slots [bottom, top) (no node slots) has an operand in x.
+    [[nodiscard]] bool statements_read(slot_range x, slot_index bottom, slot_index top,
+                                       slot_index node_slots_below) const noexcept
+    {
+        const std::uint32_t* const end = statement_end_.data();
+        const slot_index* const operand = operands_.second();
+        for (std::uint32_t k = end[bottom - 1 - node_slots_below]; k < end[top - 1 - node_slots_below]; ++k)
+            if (operand[k] >= x.first && operand[k] - x.first < x.count)
+                return true;
+        return false;
     }
 
     /// Adds to `written` the slots between the lowest and the highest
@@ -949,6 +1035,7 @@ private:
     detail::growing_array<node_input_slots> node_inputs_; // the declared inputs of all nodes, in node order
     detail::growing_array<T> adjoints_;
     static constexpr std::size_t no_node = ~std::size_t{0};
+    static constexpr std::size_t no_input = ~std::size_t{0};
     std::size_t in_place_node_ = no_node; // sweep_cotangent: the node that reads in_place_cotangent_
     const T* in_place_cotangent_ = nullptr;
     std::vector<std::pair<slot_index, slot_index>> not_cleared_; // clear_and_sweep: seeds, first-written inputs

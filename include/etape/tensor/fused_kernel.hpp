@@ -204,6 +204,16 @@ struct fused_reverse {
         return in;
     }
 
+    /// For a sum (one output): a full leaf's stored partials, which are
+    /// what the reverse stores into its adjoints when the output's adjoint
+    /// is 1, bit for bit: contribution(j, 1) + 0 is j, since j, a sum that
+    /// element_partials starts at +0, is never -0. Null otherwise
+    /// (tape::gradient_held_by_node).
+    [[nodiscard]] const T* unit_seed_gradient(std::size_t input) const noexcept
+    {
+        return output_stride == 0 && input < L && leaves[input].kind == broadcast::full ? partials[input] : nullptr;
+    }
+
     /// `output_adjoints`: the adjoints of the outputs, on the tape or the
     /// caller's cotangent (tape::sweep_cotangent).
     void operator()(T* adjoints, slot_index, first_writes stores, const T* output_adjoints) const noexcept

@@ -90,18 +90,27 @@ template <class T, class... X>
     return std::tuple{detail::adjoint_of(t, xs)...};
 }
 
-/// d y / d x for one active tensor without a copy: a view of the tape's
-/// adjoints of x's slots, in x's row-major order. It holds the gradient
-/// until this tape sweeps or clears its adjoints again (the next gradient,
-/// jacobian or sweep) or rewinds past x; read it, or copy it, before then.
-/// What a training step on large tensors wants: no allocation and no 4n
-/// bytes copied per step (an optimizer can read it in place).
+/// d y / d x for one active tensor without a copy: a view of the gradient
+/// where it lies, in x's row-major order. It holds the gradient until this
+/// tape sweeps or clears its adjoints again (the next gradient, jacobian or
+/// sweep) or rewinds past x; read it, or copy it, before then (after that,
+/// it shows either gradient). What a training step on large tensors wants:
+/// no allocation and no 4n bytes copied per step (an optimizer can read it
+/// in place).
+/// Where it lies: usually the tape's adjoints of x's slots, after a sweep
+/// from y. When y is a fused `sum(...)` of an expression in which x is
+/// one leaf and nothing else recorded since x reads it, the sum's node
+/// already holds the gradient (the partials its forward stored), and the
+/// view shows those: no sweep runs, and the tape's adjoints are left as
+/// they were (tape::gradient_held_by_node; docs/tensors.md).
 template <class T>
 [[nodiscard]] std::span<const T> gradient_view(const var<T>& y, const active_tensor<T>& x)
 {
     tape<T>& t = active_tape<T>();
     detail::require_recorded(t, y);
     detail::require_recorded(t, x);
+    if (const T* held = t.gradient_held_by_node(y.slot(), {x.first_slot(), static_cast<slot_index>(x.size())}))
+        return {held, x.size()};
     detail::sweep_from(t, y, detail::lowest_slot_of(x));
     if (x.size() == 0)
         return {};
