@@ -93,8 +93,8 @@ template <class T, class... X>
 /// d y / d x for one active tensor without a copy: a view of the gradient
 /// where it lies, in x's row-major order. It holds the gradient until this
 /// tape sweeps or clears its adjoints again (the next gradient, jacobian or
-/// sweep) or rewinds past x; read it, or copy it, before then (after that,
-/// it shows either gradient). What a training step on large tensors wants:
+/// sweep) or rewinds past y or x; read it, or copy it, before then (after
+/// a sweep, it shows either gradient). What a training step on large tensors wants:
 /// no allocation and no 4n bytes copied per step (an optimizer can read it
 /// in place).
 /// Where it lies: usually the tape's adjoints of x's slots, after a sweep
