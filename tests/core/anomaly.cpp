@@ -6,23 +6,6 @@
 
 #include "support/check.hpp"
 
-namespace {
-
-/// The anomaly_error a call throws (fails the test when it throws none).
-template <class F>
-etape::anomaly_error anomaly_of(F&& f)
-{
-    try {
-        f();
-    } catch (const etape::anomaly_error& e) {
-        return e;
-    }
-    FAIL("no etape::anomaly_error was thrown");
-    throw std::logic_error("unreachable");
-}
-
-} // namespace
-
 TEST_CASE_TEMPLATE("anomaly mode names the statement whose reverse made an adjoint infinite", T, ETAPE_TEST_TYPES)
 {
     etape::tape_scope<T> scope;
@@ -30,7 +13,7 @@ TEST_CASE_TEMPLATE("anomaly mode names the statement whose reverse made an adjoi
     const etape::var<T> x = T(0), w = T(3);
     const etape::var<T> y = etape::sqrt(x) * w + 1; // d sqrt / dx = inf at 0
     const etape::var<T> z = y * 2;
-    const auto e = anomaly_of([&] { (void)etape::gradient(z, x, w); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(z, x, w); });
     CHECK(e.operation() == "(sqrt(a0) * a1) + c");
     REQUIRE(e.operand_values().size() == 2);
     CHECK(e.operand_values()[0] == 0);
@@ -59,7 +42,7 @@ TEST_CASE_TEMPLATE("anomaly mode reports NaN from a NaN operand, with the primit
     scope.get().detect_anomalies();
     const etape::var<T> x = T(2), w = std::numeric_limits<T>::quiet_NaN();
     const etape::var<T> y = etape::elu(x * w, T(0.5));
-    const auto e = anomaly_of([&] { (void)etape::gradient(y, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(y, x); });
     CHECK(e.operation() == "elu(a0 * a1)");
     CHECK(e.slot() == x.slot());
     CHECK(std::isnan(static_cast<double>(e.operand_values()[1])));
@@ -75,7 +58,7 @@ TEST_CASE_TEMPLATE("anomaly mode stops at the first anomaly in sweep order", T, 
     const etape::var<T> yb = etape::sqrt(b);
     const etape::var<T> z = ya * 0.5 + yb;
     // the sweep runs from the last statement down: yb's reverse comes first
-    const auto e = anomaly_of([&] { (void)etape::gradient(z, a, b); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(z, a, b); });
     CHECK(e.slot() == b.slot());
     CHECK(e.operation() == "sqrt(a0)");
 }
@@ -88,7 +71,7 @@ TEST_CASE_TEMPLATE("anomaly mode: statements recorded before it was on are repor
     const etape::var<T> y = etape::sqrt(x);
     scope.get().detect_anomalies();
     const etape::var<T> z = y * 3;
-    const auto e = anomaly_of([&] { (void)etape::gradient(z, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(z, x); });
     CHECK(e.operation().empty());
     CHECK(e.operand_values().empty());
     CHECK(std::string(e.what()).find("recorded before anomaly mode was on") != std::string::npos);
@@ -104,7 +87,7 @@ TEST_CASE_TEMPLATE("anomaly mode checks the seed, and can be switched off again"
     const etape::var<T> y = x * 2;
     t.clear_adjoints();
     t.adjoint(y.slot()) = std::numeric_limits<T>::infinity();
-    const auto e = anomaly_of([&] { t.sweep(y.slot() + 1); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { t.sweep(y.slot() + 1); });
     CHECK(e.slot() == y.slot());
     CHECK(std::string(e.what()).find("before the sweep began") != std::string::npos);
 
@@ -128,7 +111,7 @@ TEST_CASE_TEMPLATE("anomaly notes follow rewinds", T, ETAPE_TEST_TYPES)
     }
     t.rewind(start);
     const etape::var<T> y = etape::log(x) - x; // a new statement in the same slots
-    const auto e = anomaly_of([&] { (void)etape::gradient(y, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(y, x); });
     CHECK(e.operation() == "log(a0) - a1");
     CHECK(e.operand_values().size() == 2);
     t.clear();

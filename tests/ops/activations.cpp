@@ -82,14 +82,7 @@ TEST_CASE("selu constants to full precision")
 
 TEST_CASE("rejected parameters name the value")
 {
-    const auto message_of = [](auto f) {
-        try {
-            f();
-        } catch (const std::invalid_argument& e) {
-            return std::string(e.what());
-        }
-        return std::string("no exception");
-    };
+    const auto message_of = [](auto f) { return std::string(etape_test::thrown_by<std::invalid_argument>(f).what()); };
     etape::var<double> x = 1.0;
     CHECK(message_of([&] { (void)etape::elu(x, -0.5); }).find("-0.5") != std::string::npos);
     CHECK(message_of([&] { (void)etape::elu(2.0, -0.25); }).find("-0.25") != std::string::npos);

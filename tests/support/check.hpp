@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -37,6 +39,20 @@ void check_same_bits(std::span<const T> got, std::span<const T> want)
         CAPTURE(want[i]);
         CHECK(bits_of(got[i]) == bits_of(want[i]));
     }
+}
+
+/// The exception of type E that f() throws; fails the test when f throws
+/// none (an exception of another type propagates).
+template <class E, class F>
+E thrown_by(F&& f)
+{
+    try {
+        std::forward<F>(f)();
+    } catch (const E& e) {
+        return e;
+    }
+    FAIL("no exception of the expected type was thrown");
+    throw std::logic_error("unreachable: FAIL throws");
 }
 
 /// Checks f's gradient at every point (one input each).

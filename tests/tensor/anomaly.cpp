@@ -5,22 +5,6 @@
 
 #include "support/tensor_check.hpp"
 
-namespace {
-
-template <class F>
-etape::anomaly_error tensor_anomaly_of(F&& f)
-{
-    try {
-        f();
-    } catch (const etape::anomaly_error& e) {
-        return e;
-    }
-    FAIL("no etape::anomaly_error was thrown");
-    throw std::logic_error("unreachable");
-}
-
-} // namespace
-
 TEST_CASE_TEMPLATE("anomaly mode names a fused node, its expression and the element", T, ETAPE_TEST_TYPES)
 {
     etape::tape_scope<T> scope;
@@ -29,7 +13,7 @@ TEST_CASE_TEMPLATE("anomaly mode names a fused node, its expression and the elem
     etape::var<T> w = T(3);
     const etape::active_tensor<T> y = etape::sqrt(x) * w + T(1); // inf partial at element 2
     const etape::var<T> loss = etape::sum(y);
-    const auto e = tensor_anomaly_of([&] { (void)etape::gradient(loss, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(loss, x); });
     CHECK(e.operation() == "elementwise (sqrt(a0) * a1) + c");
     REQUIRE(e.element().has_value());
     CHECK(*e.element() == 2);
@@ -47,7 +31,7 @@ TEST_CASE_TEMPLATE("anomaly mode names a primitive applied to an active tensor",
     const etape::active_tensor<T> x(etape::tensor<T>(etape::shape{2, 2}, {T(1), T(2), T(3), T(0)}));
     const etape::active_tensor<T> y = etape::log(x);
     const etape::var<T> loss = etape::sum(y);
-    const auto e = tensor_anomaly_of([&] { (void)etape::gradient(loss, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(loss, x); });
     CHECK(e.operation() == "log");
     CHECK(e.element() == std::optional<std::size_t>(3));
 }
@@ -60,7 +44,7 @@ TEST_CASE_TEMPLATE("anomaly mode names matmul and the input element", T, ETAPE_T
     etape::tensor<T> b(etape::shape{3, 2}, T(1));
     b.data()[2] = std::numeric_limits<T>::infinity(); // b(1, 0): dA(i, 1) = dC(i, 0) * inf
     const etape::var<T> loss = etape::sum(etape::matmul(a, b));
-    const auto e = tensor_anomaly_of([&] { (void)etape::gradient(loss, a); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(loss, a); });
     CHECK(e.operation() == "matmul");
     CHECK(e.element() == std::optional<std::size_t>(1));
     CHECK(e.slot() == a.first_slot() + 1);
@@ -80,7 +64,7 @@ TEST_CASE_TEMPLATE("anomaly mode sees through a node without a label", T, ETAPE_
         adjoints[input] += std::numeric_limits<T>::infinity();
     });
     const etape::var<T> y = etape::var<T>::bound_to(t, out, T(1)) * 2;
-    const auto e = tensor_anomaly_of([&] { (void)etape::gradient(y, x); });
+    const auto e = etape_test::thrown_by<etape::anomaly_error>([&] { (void)etape::gradient(y, x); });
     CHECK(e.slot() == x.slot());
     CHECK(std::string(e.what()).find("without a label") != std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 #include "support/tensor_check.hpp"
@@ -174,25 +175,18 @@ TEST_CASE_TEMPLATE("pooling an expression records it first", T, ETAPE_TEST_TYPES
         CHECK(v == doctest::Approx(0.5));
 }
 
-TEST_CASE("pooling shape errors name the operation and both shapes")
+// The messages of these errors are checked in tests/reliability/invalid_input.cpp.
+TEST_CASE("a rejected pooling call records nothing")
 {
     etape::tape_scope<double> scope;
     const etape::active_tensor<double> x(etape::tensor<double>({1, 2, 3, 5}));
-    CHECK_THROWS_WITH_AS((void)etape::max_pool2d(x.reshape({2, 3, 5})),
-                         "etape: shape mismatch in max_pool2d (needs x [N, C, H, W] and a window [size, size]): [2, 3, "
-                         "5] and [2, 2]",
-                         etape::shape_error);
-    CHECK_THROWS_WITH_AS((void)etape::avg_pool2d(x, {.size = 4, .stride = 1}),
-                         "etape: shape mismatch in avg_pool2d (window larger than the input): [1, 2, 3, 5] and [4, 4]",
-                         etape::shape_error);
-    CHECK_THROWS_WITH_AS((void)etape::max_pool2d(x, {.size = 0, .stride = 1}),
-                         "etape: max_pool2d needs a window size and a stride of at least 1, got size 0 and stride 1",
-                         std::invalid_argument);
-    CHECK_THROWS_WITH_AS((void)etape::avg_pool2d(x, {.size = 2, .stride = 0}),
-                         "etape: avg_pool2d needs a window size and a stride of at least 1, got size 2 and stride 0",
-                         std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::max_pool2d(x.reshape({2, 3, 5})), etape::shape_error);
+    CHECK_THROWS_AS((void)etape::avg_pool2d(x, {.size = 4, .stride = 1}), etape::shape_error);
+    CHECK_THROWS_AS((void)etape::max_pool2d(x, {.size = 0, .stride = 1}), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::avg_pool2d(x, {.size = 2, .stride = 0}), std::invalid_argument);
     CHECK(scope.get().stats().nodes == 0);
-    CHECK_NOTHROW((void)etape::avg_pool2d(x, {.size = 3, .stride = 5}));
+    // a stride past the input takes the one window at the origin
+    CHECK(etape::avg_pool2d(x, {.size = 3, .stride = 5}).shape() == etape::shape{1, 2, 1, 1});
 }
 
 TEST_CASE_TEMPLATE("pooling an empty batch", T, ETAPE_TEST_TYPES)

@@ -30,38 +30,25 @@ TEST_CASE_TEMPLATE("softmax and log_softmax along the last axis", T, ETAPE_TEST_
 {
     const auto at = spread<T>({3, 5}, 4.0);
     const auto weight = [](std::size_t i) { return static_cast<long double>((i * 3) % 7) - 2.5L; };
-    check_tensor_gradient<T>(
-        [&](const etape::active_tensor<T>& x) {
-            const etape::active_tensor<T> y = etape::softmax(x);
-            etape::var<T> s = T(0);
-            for (std::size_t i = 0; i < y.size(); ++i)
-                s += y.at(i) * static_cast<T>(weight(i));
-            return s;
-        },
-        [&](auto x) {
-            const auto ly = plain_log_softmax(x, 3, 5);
-            long double s = 0;
-            for (std::size_t i = 0; i < ly.size(); ++i)
-                s += std::exp(ly[i]) * weight(i);
-            return s;
-        },
-        at);
-    check_tensor_gradient<T>(
-        [&](const etape::active_tensor<T>& x) {
-            const etape::active_tensor<T> y = etape::log_softmax(x);
-            etape::var<T> s = T(0);
-            for (std::size_t i = 0; i < y.size(); ++i)
-                s += y.at(i) * static_cast<T>(weight(i));
-            return s;
-        },
-        [&](auto x) {
-            const auto ly = plain_log_softmax(x, 3, 5);
-            long double s = 0;
-            for (std::size_t i = 0; i < ly.size(); ++i)
-                s += ly[i] * weight(i);
-            return s;
-        },
-        at);
+    for (const bool log_form : {false, true}) {
+        CAPTURE(log_form);
+        check_tensor_gradient<T>(
+            [&](const etape::active_tensor<T>& x) {
+                const etape::active_tensor<T> y = log_form ? etape::log_softmax(x) : etape::softmax(x);
+                etape::var<T> s = T(0);
+                for (std::size_t i = 0; i < y.size(); ++i)
+                    s += y.at(i) * static_cast<T>(weight(i));
+                return s;
+            },
+            [&](auto x) {
+                const auto ly = plain_log_softmax(x, 3, 5);
+                long double s = 0;
+                for (std::size_t i = 0; i < ly.size(); ++i)
+                    s += (log_form ? ly[i] : std::exp(ly[i])) * weight(i);
+                return s;
+            },
+            at);
+    }
 }
 
 TEST_CASE_TEMPLATE("softmax cross-entropy over class indices", T, ETAPE_TEST_TYPES)
