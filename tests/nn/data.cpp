@@ -303,9 +303,11 @@ TEST_CASE("read_idx_images and read_idx_labels: a malformed file names the file 
     std::vector<unsigned char> labels_cut = idx_labels({1, 2, 3, 4});
     labels_cut.pop_back();
     const bad_case cases[]{
-        {bad_magic, true, ", byte 0: ", "magic number 0x00000802, where IDX images (unsigned bytes, 3 dimensions) have 0x00000803"},
+        {bad_magic, true, ", byte 0: ",
+         "magic number 0x00000802, where IDX images (unsigned bytes, 3 dimensions) have 0x00000803"},
         {idx_labels({1}), true, ", byte 0: ", "magic number 0x00000801"},
-        {idx_images(1, 2, 2), false, ", byte 0: ", "magic number 0x00000803, where IDX labels (unsigned bytes, 1 dimension) have 0x00000801"},
+        {idx_images(1, 2, 2), false, ", byte 0: ",
+         "magic number 0x00000803, where IDX labels (unsigned bytes, 1 dimension) have 0x00000801"},
         {short_header, true, ", byte 8: ", "the file ends in the row count (4 bytes expected, 2 found)"},
         {idx_images(1, 0, 28), true, ", byte 8: ", "images of 0x28 pixels"},
         {truncated, true, ", byte 38: ", "the file ends in image 3 of 4"},

@@ -67,7 +67,8 @@ template <std::floating_point T>
                                     all.features.shape().to_string() + " and " + std::to_string(rows) + " labels");
     const std::size_t width = rows == 0 ? 0 : all.features.size() / rows;
     const auto part = [&](std::size_t first, std::size_t count) {
-        return dataset<T>{etape::tensor<T>(detail::with_rows(all.features.shape(), count), all.features.values().subspan(first * width, count * width)),
+        return dataset<T>{etape::tensor<T>(detail::with_rows(all.features.shape(), count),
+                                           all.features.values().subspan(first * width, count * width)),
                           std::vector<std::size_t>(all.labels.begin() + static_cast<std::ptrdiff_t>(first),
                                                    all.labels.begin() + static_cast<std::ptrdiff_t>(first + count)),
                           all.classes};

@@ -36,7 +36,9 @@ template <std::floating_point T>
         for (std::size_t c = 0; c <= pixels; ++c) {
             // one base-17 digit per value: '0'..'9', then 'a'..'g' for 10..16
             const char digit = detail::digits_rows[r][c];
-            const int value = digit >= '0' && digit <= '9' ? digit - '0' : digit >= 'a' && digit <= 'g' ? digit - 'a' + 10 : -1;
+            const int value = digit >= '0' && digit <= '9'   ? digit - '0'
+                              : digit >= 'a' && digit <= 'g' ? digit - 'a' + 10
+                                                             : -1;
             if (value < 0 || (c == pixels && value > 9))
                 throw data_error("etape: the embedded digits set is damaged at row " + std::to_string(r + 1) +
                                  ", column " + std::to_string(c + 1) + " (regenerate it with scripts/embed_digits.py)");

@@ -78,7 +78,8 @@ template <std::floating_point T>
     const std::size_t rows = detail::read_idx_word(file, "the row count");
     const std::size_t columns = detail::read_idx_word(file, "the column count");
     if (rows == 0 || columns == 0)
-        file.fail_at(8, "images of " + std::to_string(rows) + "x" + std::to_string(columns) + " pixels (no pixel at all)");
+        file.fail_at(8, "images of " + std::to_string(rows) + "x" + std::to_string(columns) +
+                            " pixels (no pixel at all)");
     const std::size_t extents[]{count, 1, rows, columns};
     if (!etape::shape::fits_a_tape(extents))
         file.fail_at(4, std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(columns) +
