@@ -12,7 +12,8 @@
 //   core/gradient_check.hpp finite_difference_gradient, compare_gradients, check_gradient
 //   core/comparison.hpp     == and <=> with NaN
 //   ops/*.hpp               every scalar primitive outside its domain, at NaN and at +-inf;
-//                           elu/celu alpha, leaky_relu slope, selu (no parameter)
+//                           elu/celu alpha, leaky_relu slope, softplus beta and threshold,
+//                           selu (no parameter)
 //   ops/elu_activation.hpp  elu_activation(alpha), activate, measure (mismatched sizes)
 //   io/format.hpp           gradient_check_report with no inputs or inconsistent sizes
 //   tensor/shape.hpp        shape(extents): rank > 4, overflow, zero extents; shape::extent
@@ -397,6 +398,17 @@ TEST_CASE_TEMPLATE("invalid input: activation parameters", T, ETAPE_TEST_TYPES)
     CHECK_THROWS_WITH_AS((void)etape::leaky_relu(x, -inf_v<T>), "etape::leaky_relu: slope must be finite, got -inf",
                          std::invalid_argument);
     CHECK(derivative<T>([](auto v) { return etape::leaky_relu(v[0], T(-0.5)); }, T(-2)) == T(-0.5));
+    // softplus: beta positive and finite, the threshold not NaN (+-inf allowed)
+    CHECK_THROWS_WITH_AS((void)etape::softplus(x, T(0)), "etape::softplus: beta must be positive and finite, got 0",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)etape::softplus(x, -inf_v<T>),
+                         "etape::softplus: beta must be positive and finite, got -inf", std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)etape::softplus(x, inf_v<T>),
+                         "etape::softplus: beta must be positive and finite, got inf", std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)etape::softplus(x, T(1), nan_v<T>),
+                         "etape::softplus: threshold must not be NaN, got nan", std::invalid_argument);
+    CHECK(etape::var<T>(etape::softplus(x, T(2), inf_v<T>)).value() ==
+          doctest::Approx(std::log1p(std::exp(-2.0)) / 2)); // x = -1
     // SELU has no parameter; its input may be anything
     CHECK(std::isnan(etape::var<T>(etape::selu(etape::var<T>(nan_v<T>))).value()));
     CHECK(etape::selu(-inf_v<T>) == doctest::Approx(-1.0507009873554805 * 1.6732632423543772));
@@ -407,6 +419,7 @@ TEST_CASE_TEMPLATE("invalid input: activation parameters", T, ETAPE_TEST_TYPES)
     CHECK_THROWS_AS((void)etape::elu(a, T(-1)), std::invalid_argument);
     CHECK_THROWS_AS((void)etape::celu(a * T(2), T(0)), std::invalid_argument);
     CHECK_THROWS_AS((void)etape::leaky_relu(a, nan_v<T>), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::softplus(a * T(2), T(-1)), std::invalid_argument);
 }
 
 TEST_CASE("invalid input: elu_activation")
@@ -527,6 +540,8 @@ TEST_CASE_TEMPLATE("invalid input: NaN and infinity through every scalar primiti
     nan_in_nan_out([](const auto& v) { return etape::var<T>(etape::softplus(v)); });
     nan_in_nan_out([](const auto& v) { return etape::var<T>(etape::silu(v)); });
     nan_in_nan_out([](const auto& v) { return etape::var<T>(etape::gelu(v)); });
+    nan_in_nan_out([](const auto& v) { return etape::var<T>(etape::gelu(v, etape::approximate::tanh)); });
+    nan_in_nan_out([](const auto& v) { return etape::var<T>(etape::softplus(v, T(2), T(20))); });
     nan_in_nan_out([&](const auto& v) { return etape::var<T>(etape::pow(v, one)); });
     nan_in_nan_out([&](const auto& v) { return etape::var<T>(etape::atan2(v, one)); });
     nan_in_nan_out([&](const auto& v) { return etape::var<T>(etape::hypot(v, one)); });
@@ -552,6 +567,13 @@ TEST_CASE_TEMPLATE("invalid input: NaN and infinity through every scalar primiti
     CHECK(etape::var<T>(etape::elu(minus)).value() == T(-1));
     CHECK(etape::gradient(etape::var<T>(etape::elu(minus)), minus)[0] == T(0));
     CHECK(etape::var<T>(etape::relu(plus)).value() == inf_v<T>);
+    // relu(-inf) is +0 (its sign bit clear), not 0 * -inf
+    CHECK(etape_test::bits_of(etape::var<T>(etape::relu(minus)).value()) == etape_test::bits_of(T(0)));
+    CHECK(etape::gradient(etape::var<T>(etape::relu(minus)), minus)[0] == T(0));
+    CHECK(std::isnan(etape::var<T>(etape::gelu(minus, etape::approximate::tanh)).value())); // -inf * 0, as the erf form
+    CHECK(etape::var<T>(etape::gelu(plus, etape::approximate::tanh)).value() == inf_v<T>);
+    CHECK(etape::var<T>(etape::softplus(minus, T(2))).value() == T(0));
+    CHECK(etape::var<T>(etape::softplus(plus, T(2))).value() == inf_v<T>);
     CHECK(std::isnan(etape::var<T>(plus - plus).value()));
     CHECK(std::isnan(etape::var<T>(plus * T(0)).value()));
 

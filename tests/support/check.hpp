@@ -2,8 +2,10 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
@@ -26,6 +28,24 @@ template <class T>
 auto bits_of(T v) noexcept
 {
     return std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(v);
+}
+
+/// Distance in units in the last place: the number of representable values
+/// between a and b (0 for two NaNs, and between +0 and -0; "infinite" when
+/// only one is NaN).
+template <class T>
+double ulp_distance(T a, T b)
+{
+    if (std::isnan(a) || std::isnan(b))
+        return std::isnan(a) && std::isnan(b) ? 0.0 : std::numeric_limits<double>::infinity();
+    using bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    using ubits = std::make_unsigned_t<bits>;
+    const auto ordered = [](T v) -> bits {
+        const bits i = std::bit_cast<bits>(v);
+        return i < 0 ? bits(-(i & std::numeric_limits<bits>::max())) : i; // -0 and +0 meet at 0
+    };
+    const bits oa = ordered(a), ob = ordered(b);
+    return static_cast<double>(oa > ob ? ubits(oa) - ubits(ob) : ubits(ob) - ubits(oa));
 }
 
 /// Checks that got[i] and want[i] have the same bits for every i.

@@ -15,25 +15,9 @@
 
 #include "support/check.hpp"
 
-namespace {
+using etape_test::ulp_distance;
 
-/// Distance in units in the last place: the number of representable values
-/// between a and b (0 for two NaNs, and between +0 and -0; "infinite" when
-/// only one is NaN).
-template <class T>
-double ulp_distance(T a, T b)
-{
-    if (std::isnan(a) || std::isnan(b))
-        return std::isnan(a) && std::isnan(b) ? 0.0 : std::numeric_limits<double>::infinity();
-    using bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-    using ubits = std::make_unsigned_t<bits>;
-    const auto ordered = [](T v) -> bits {
-        const bits i = std::bit_cast<bits>(v);
-        return i < 0 ? bits(-(i & std::numeric_limits<bits>::max())) : i; // -0 and +0 meet at 0
-    };
-    const bits oa = ordered(a), ob = ordered(b);
-    return static_cast<double>(oa > ob ? ubits(oa) - ubits(ob) : ubits(ob) - ubits(oa));
-}
+namespace {
 
 /// Edge values, and sweeps over the ranges the functions care about.
 template <class T>
@@ -151,6 +135,12 @@ TEST_CASE_TEMPLATE("primitives with batch forms are detected, and only they", T,
     static_assert(etape::batch_primitive<etape::celu_op<T>>);
     static_assert(etape::batch_primitive<etape::multiply_op>);
     static_assert(etape::batch_primitive<etape::add_op>);
+    static_assert(etape::batch_primitive<etape::relu_op>);
+    static_assert(etape::batch_primitive<etape::gelu_tanh_op>);
+    static_assert(etape::batch_primitive<etape::gelu_approximate_op>);
+    static_assert(etape::batch_primitive<etape::thresholded_softplus_op<T>>);
+    static_assert(!etape::batch_primitive<etape::gelu_op>);
+    static_assert(!etape::batch_primitive<etape::softplus_op>);
     static_assert(!etape::batch_primitive<etape::sin_op>);
     static_assert(!etape::batch_primitive<etape::erfc_op>);
     static_assert(!etape::batch_primitive<scalar_square_op>);
@@ -234,6 +224,14 @@ TEST_CASE_TEMPLATE("the batch path equals libm within the stated ulp bounds", T,
     check_against_scalar<T>(etape::relu_op{}, "relu", {0, 0});
     check_against_scalar<T>(etape::leaky_relu_op<T>{T(0.1)}, "leaky_relu", {0, 0});
     check_against_scalar<T>(etape::sigmoid_op{}, "sigmoid", {2, 0});
+    // the partial cancels around its zero at x = -0.75: a few ulp of sigmoid(t) there
+    check_against_scalar<T>(etape::gelu_tanh_op{}, "gelu_tanh", {2, 16});
+    check_against_scalar<T>(etape::gelu_approximate_op{etape::approximate::tanh}, "gelu(approximate::tanh)", {2, 16});
+    check_against_scalar<T>(etape::gelu_approximate_op{etape::approximate::none}, "gelu(approximate::none)", {0, 0});
+    check_against_scalar<T>(etape::thresholded_softplus_op<T>(), "softplus(1, 20)", {2, 2});
+    check_against_scalar<T>(etape::thresholded_softplus_op<T>(T(0.5), T(15)), "softplus(0.5, 15)", {2, 2});
+    check_against_scalar<T>(etape::thresholded_softplus_op<T>(T(3), std::numeric_limits<T>::infinity()),
+                            "softplus(3, inf)", {2, 2});
     check_against_scalar<T>(etape::elu_op<T>(), "elu", {2, 0});
     check_against_scalar<T>(etape::elu_op<T>(T(0.3)), "elu(0.3)", {2, 0});
     check_against_scalar<T>(etape::elu_op<T, etape::from_input_t>(T(1.5)), "elu from input", {2, 2});

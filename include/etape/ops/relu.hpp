@@ -1,6 +1,7 @@
 // Rectifiers: relu and leaky_relu. Layer: ops.
 // At x == 0 both take the negative side's slope (0 and `slope`), as PyTorch.
-// Both take SIMD batches (core/batch.hpp).
+// relu(x) is IEEE 754-2019 maximum(x, +0): +0 for every x <= 0 (-0 and -inf
+// included), NaN for NaN. Both take SIMD batches (core/batch.hpp).
 #pragma once
 
 #include <cmath>
@@ -16,9 +17,11 @@ struct relu_op {
     static constexpr derivative_source source = derivative_source::input;
     static constexpr std::string_view name = "relu";
     static constexpr bool takes_batches = true;
-    template <class T> static T primal(T x) { return x > T(0) ? x : T(0) * x; } // 0*x keeps NaN
+    /// x <= 0 is false for NaN, which passes through; every other x <= 0
+    /// (-0 and -inf too) gives +0, never the -0 or NaN of 0 * x
+    template <class T> static T primal(T x) { return x <= T(0) ? T(0) : x; }
     template <class T> static T partial(T x, T) { return x > T(0) ? T(1) : T(0); }
-    template <simd::batch_type V> static V primal(V x) { return simd::select(x > V(0), x, V(0) * x); }
+    template <simd::batch_type V> static V primal(V x) { return simd::select(x <= V(0), V(0), x); }
     template <simd::batch_type V> static V partial(V x, V) { return simd::select(x > V(0), V(1), V(0)); }
 };
 
