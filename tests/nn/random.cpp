@@ -23,7 +23,7 @@ TEST_CASE("random_generator: the same seed gives the same stream, another seed a
     CHECK(differs);
 }
 
-TEST_CASE_TEMPLATE("random_generator: uniform draws lie in [0, 1) with mean 1/2", T, float, double)
+TEST_CASE_TEMPLATE("random_generator: uniform draws lie in 0 to 1, 1 excluded, with mean 1/2", T, float, double)
 {
     random_generator g(7);
     double sum = 0;
@@ -52,7 +52,7 @@ TEST_CASE("random_generator: normal draws have mean 0 and variance 1")
     CHECK(squares / n == doctest::Approx(1.0).epsilon(0.02));
 }
 
-TEST_CASE("random_generator: below(n) is in range and hits every value; shuffle permutes")
+TEST_CASE("random_generator: below(n) is in range and hits every value, and shuffle permutes")
 {
     random_generator g(3);
     std::vector<int> hits(7, 0);

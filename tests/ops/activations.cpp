@@ -409,7 +409,7 @@ TEST_CASE_TEMPLATE("softplus(x, beta, threshold): values and derivatives against
     CHECK(std::fabs(etape::softplus(T(1000), T(0.01), limits::infinity()) - small_beta) <= 4 * eps * small_beta);
 }
 
-TEST_CASE_TEMPLATE("softplus(x) keeps no threshold; softplus(x, 1, inf) is softplus(x) bit for bit", T,
+TEST_CASE_TEMPLATE("softplus(x) keeps no threshold, and softplus(x, 1, inf) is softplus(x) bit for bit", T,
                    ETAPE_TEST_TYPES)
 {
     const T inf = std::numeric_limits<T>::infinity();

@@ -129,7 +129,7 @@ TEST_CASE_TEMPLATE("max_pool2d sends a tie to the first maximum", T, ETAPE_TEST_
     }
 }
 
-TEST_CASE_TEMPLATE("pooling propagates NaN; max pooling sends its gradient to the first NaN", T, ETAPE_TEST_TYPES)
+TEST_CASE_TEMPLATE("pooling propagates NaN, and max pooling sends its gradient to the first NaN", T, ETAPE_TEST_TYPES)
 {
     const T nan = std::numeric_limits<T>::quiet_NaN();
     // four 2 x 2 windows of x [1, 1, 2, 8]: a NaN after the maximum, NaNs
