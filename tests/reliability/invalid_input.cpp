@@ -697,9 +697,11 @@ TEST_CASE("invalid input: matmul")
                          etape::shape_error);
     CHECK_THROWS_WITH_AS((void)etape::matmul(a, a, etape::transpose::yes, etape::transpose::yes),
                          "etape: shape mismatch in matmul (after transposes): [2, 3] and [2, 3]", etape::shape_error);
-    CHECK_THROWS_WITH_AS((void)etape::matmul(v, a), "etape: shape mismatch in matmul (needs two matrices): [3] and [2, 3]",
+    CHECK_THROWS_WITH_AS((void)etape::matmul(v, a), "etape: shape mismatch in matmul: [3] and [2, 3]",
                          etape::shape_error);
-    CHECK_THROWS_AS((void)etape::matmul(a, etape::tensor<double>({3, 2, 1})), etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)etape::matmul(a, etape::tensor<double>({3, 2, 1})),
+                         "etape: shape mismatch in matmul (needs vectors or matrices): [2, 3] and [3, 2, 1]",
+                         etape::shape_error);
     CHECK_THROWS_AS((void)etape::matmul(a, etape::tensor<double>(etape::shape{})), etape::shape_error);
     CHECK_NOTHROW((void)etape::matmul(a, a, etape::transpose::no, etape::transpose::yes));
     // a result with more elements than a tape can hold: rejected before anything is allocated

@@ -116,7 +116,51 @@ TEST_CASE("matmul shape errors name both shapes")
     CHECK_THROWS_WITH_AS((void)etape::matmul(a, b), "etape: shape mismatch in matmul: [2, 3] and [2, 3]",
                          etape::shape_error);
     CHECK_NOTHROW((void)etape::matmul(a, b, etape::transpose::no, etape::transpose::yes));
-    CHECK_THROWS_AS((void)etape::matmul(a, etape::tensor<double>({3})), etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)etape::matmul(a, etape::tensor<double>({2})),
+                         "etape: shape mismatch in matmul: [2, 3] and [2]", etape::shape_error);
     const etape::active_tensor<double> empty(etape::tensor<double>({0, 3}));
     CHECK(etape::matmul(empty, etape::tensor<double>({3, 4})).shape() == etape::shape{0, 4});
+}
+
+TEST_CASE_TEMPLATE("matmul of vectors: W x, x W and x . y as numpy computes them, with their gradients", T,
+                   ETAPE_TEST_TYPES)
+{
+    const std::size_t m = 3, k = 4;
+    const auto w_values = spread<T>({m, k}, 1.5);
+    const auto x_values = spread<T>({k}, 1.0);
+    const auto row_weights = weights<T>(1, m).reshape({m});
+    {
+        etape::tape_scope<T> scope;
+        const etape::active_tensor<T> w(w_values), x(x_values);
+        const etape::active_tensor<T> wx = etape::matmul(w, x);
+        const etape::active_tensor<T> xw = etape::matmul(x, w, etape::transpose::no, etape::transpose::yes);
+        const etape::active_tensor<T> xx = etape::matmul(x, x, etape::transpose::yes);
+        CHECK(wx.shape() == etape::shape{m});
+        CHECK(xw.shape() == etape::shape{m});
+        CHECK(xx.shape() == etape::shape{});
+        T dot = 0;
+        for (std::size_t p = 0; p < k; ++p)
+            dot += x_values(p) * x_values(p);
+        CHECK(xx.values()[0] == doctest::Approx(dot));
+        for (std::size_t i = 0; i < m; ++i) {
+            T expected = 0;
+            for (std::size_t p = 0; p < k; ++p)
+                expected += w_values(i, p) * x_values(p);
+            CHECK(wx.values()[i] == doctest::Approx(expected));
+            CHECK(xw.values()[i] == wx.values()[i]);
+        }
+    }
+    // the gradients of W x with respect to x (W a value tensor) and to W (x a value tensor)
+    check_tensor_gradient<T>([&](const etape::active_tensor<T>& x) { return etape::sum(etape::matmul(w_values, x) * row_weights); },
+                             [&](std::span<const long double> x) {
+                                 std::vector<long double> w(w_values.values().begin(), w_values.values().end());
+                                 return weighted_product<long double>(x, w, 1, m, k, false, true);
+                             },
+                             x_values);
+    check_tensor_gradient<T>([&](const etape::active_tensor<T>& w) { return etape::sum(etape::matmul(w, x_values) * row_weights); },
+                             [&](std::span<const long double> w) {
+                                 std::vector<long double> x(x_values.values().begin(), x_values.values().end());
+                                 return weighted_product<long double>(x, w, 1, m, k, false, true);
+                             },
+                             w_values);
 }

@@ -97,8 +97,12 @@ struct matmul_reverse {
 
 } // namespace detail
 
-/// op(A) op(B) for matrices (rank 2): A and B are active tensors, value
-/// tensors or tensor expressions (at least one active). One tape node.
+/// op(A) op(B) for matrices (rank 2) and vectors (rank 1): A and B are
+/// active tensors, value tensors or tensor expressions (at least one
+/// active). As numpy's matmul: a vector A is one row, a vector B one
+/// column, and the result drops that extent (matrix x vector is a vector
+/// [m], vector x matrix a vector [n], vector x vector a scalar, rank 0);
+/// transposing a vector changes nothing. One tape node.
 template <class A, class B, class T = typename detail::argument_precision<A>::type>
     requires tensor_argument<A, T> && tensor_argument<B, T> && (tensor_expression<A> || tensor_expression<B>)
 [[nodiscard]] active_tensor<T> matmul(const A& a, const B& b, transpose transpose_a = transpose::no,
@@ -106,15 +110,21 @@ template <class A, class B, class T = typename detail::argument_precision<A>::ty
 {
     auto ia = detail::as_node_input<T>(a);
     auto ib = detail::as_node_input<T>(b);
-    const bool ta = transpose_a == transpose::yes, tb = transpose_b == transpose::yes;
-    if (ia.shape.rank() != 2 || ib.shape.rank() != 2)
-        detail::throw_shape_mismatch("matmul (needs two matrices)", ia.shape, ib.shape);
+    const bool a_vector = ia.shape.rank() == 1, b_vector = ib.shape.rank() == 1;
+    const bool ta = transpose_a == transpose::yes && !a_vector, tb = transpose_b == transpose::yes && !b_vector;
+    if (ia.shape.rank() < 1 || ia.shape.rank() > 2 || ib.shape.rank() < 1 || ib.shape.rank() > 2)
+        detail::throw_shape_mismatch("matmul (needs vectors or matrices)", ia.shape, ib.shape);
+    const shape given_a = ia.shape, given_b = ib.shape;
+    if (a_vector)
+        ia.shape = shape{1, given_a[0]};
+    if (b_vector)
+        ib.shape = shape{given_b[0], 1};
     const std::size_t m = ta ? ia.shape[1] : ia.shape[0];
     const std::size_t k = ta ? ia.shape[0] : ia.shape[1];
     const std::size_t kb = tb ? ib.shape[1] : ib.shape[0];
     const std::size_t n = tb ? ib.shape[0] : ib.shape[1];
     if (k != kb)
-        detail::throw_shape_mismatch(ta || tb ? "matmul (after transposes)" : "matmul", ia.shape, ib.shape);
+        detail::throw_shape_mismatch(ta || tb ? "matmul (after transposes)" : "matmul", given_a, given_b);
     detail::require_result_fits("matmul", {m, n});
 
     tape<T>& t = active_tape<T>();
@@ -126,7 +136,8 @@ template <class A, class B, class T = typename detail::argument_precision<A>::ty
     const slot_index first =
         t.record_node(m * n, detail::matmul_reverse<T>{std::move(ia), std::move(ib), ta, tb, m, n, k},
                       {"matmul", operands}, std::span<const node_input_slots>(written));
-    return active_tensor<T>(c, shape{m, n}, first, t);
+    const shape result = a_vector && b_vector ? shape{} : a_vector ? shape{n} : b_vector ? shape{m} : shape{m, n};
+    return active_tensor<T>(c, result, first, t);
 }
 
 } // namespace etape
