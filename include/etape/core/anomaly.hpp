@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,6 +90,7 @@ struct statement_note {
     std::size_t first_value; // into the tape's noted values
     std::size_t count;
     describe_function describe;
+    std::uint32_t context; // into the tape's anomaly contexts (0: none)
 };
 
 /// Nodes recorded in anomaly mode with a label.
@@ -99,6 +101,7 @@ struct node_note {
     describe_function describe;
     bool elementwise;
     std::vector<node_operand<T>> inputs;
+    std::uint32_t context; // into the tape's anomaly contexts (0: none)
 };
 
 /// Writer that collects a statement's operand values in recording order

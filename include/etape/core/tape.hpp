@@ -38,6 +38,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -241,6 +242,23 @@ public:
 
     [[nodiscard]] bool detecting_anomalies() const noexcept { return anomaly_mode_; }
 
+    /// Anomaly mode: names what is recorded from now on (a layer's dotted
+    /// name, "encoder.l2"), so that a report ends "in encoder.l2"; returns
+    /// the context to restore afterwards (anomaly_context does both). Off,
+    /// it does nothing and returns 0.
+    std::uint32_t enter_anomaly_context(std::string_view name)
+    {
+        if (!anomaly_mode_) [[likely]]
+            return 0;
+        const std::uint32_t previous = context_;
+        const auto known = std::find(contexts_.begin(), contexts_.end(), name); // a model's few layer names
+        context_ = static_cast<std::uint32_t>(known - contexts_.begin());
+        if (known == contexts_.end())
+            contexts_.emplace_back(name);
+        return previous;
+    }
+    void leave_anomaly_context(std::uint32_t previous) noexcept { context_ = anomaly_mode_ ? previous : 0; }
+
     /// Anomaly mode: keeps the text and operand values of the statement just
     /// recorded at `slot`; `record_values(collector)` records the statement's
     /// expression into a collector of operand values (see var).
@@ -253,7 +271,7 @@ public:
         const std::size_t first = noted_values_.size();
         detail::operand_value_collector<T, tape> collector{&noted_values_, this};
         std::forward<RecordValues>(record_values)(collector);
-        statement_notes_.push_back({slot, first, noted_values_.size() - first, describe});
+        statement_notes_.push_back({slot, first, noted_values_.size() - first, describe, context_});
     }
 
     /// Scratch memory in the node arena, alive until a rewind past this point.
@@ -574,7 +592,7 @@ private:
         nodes_.push_back(n);
         if (anomaly_mode_ && !label.name.empty()) [[unlikely]]
             node_notes_.push_back({nodes_.size() - 1, label.name, label.describe, label.elementwise,
-                                   std::vector<node_operand<T>>(label.inputs.begin(), label.inputs.end())});
+                                   std::vector<node_operand<T>>(label.inputs.begin(), label.inputs.end()), context_});
         return n.first;
     }
 
@@ -844,7 +862,8 @@ private:
             report += " (" + std::to_string(stop - start) +
                       " operands; recorded before anomaly mode was on, so no text or values)";
         }
-        throw anomaly_error(report, std::move(operation), std::move(values), std::nullopt, target);
+        throw anomaly_error(report + in_context(noted ? note->context : 0), std::move(operation), std::move(values),
+                            std::nullopt, target);
     }
 
     /// After a labelled node's reverse: the first non-finite adjoint among
@@ -897,7 +916,14 @@ private:
                              "` (output slots " + std::to_string(n.first) + " to " + std::to_string(n.end - 1) + ")";
         if (!listed.empty())
             report += "; operands at that element when recorded:" + listed;
-        throw anomaly_error(report, std::move(operation), std::move(values), element, target);
+        throw anomaly_error(report + in_context(note.context), std::move(operation), std::move(values), element,
+                            target);
+    }
+
+    /// " in <context>" for a noted context, "" for none.
+    [[nodiscard]] std::string in_context(std::uint32_t context) const
+    {
+        return context == 0 ? std::string() : " in " + contexts_[context];
     }
 
     void forget_notes_after(const tape_position& p)
@@ -1048,6 +1074,23 @@ private:
     std::vector<detail::statement_note> statement_notes_; // anomaly mode only
     std::vector<T> noted_values_;
     std::vector<detail::node_note<T>> node_notes_;
+    std::vector<std::string> contexts_{std::string()}; // anomaly contexts; 0 is none
+    std::uint32_t context_ = 0;
+};
+
+/// While it lives, anomaly reports name `name` for what `t` records
+/// (tape::enter_anomaly_context). What a layer's forward holds.
+template <class T>
+class anomaly_context {
+public:
+    anomaly_context(tape<T>& t, std::string_view name) : tape_(t), previous_(t.enter_anomaly_context(name)) {}
+    anomaly_context(const anomaly_context&) = delete;
+    anomaly_context& operator=(const anomaly_context&) = delete;
+    ~anomaly_context() { tape_.leave_anomaly_context(previous_); }
+
+private:
+    tape<T>& tape_;
+    std::uint32_t previous_;
 };
 
 } // namespace etape

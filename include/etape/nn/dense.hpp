@@ -38,7 +38,10 @@ struct dense : layer_name {
 
     /// activation(x W^T + b) for x [batch, in] (result [batch, out]) or
     /// x [in] (result [out]). x is a value tensor, an active tensor or a
-    /// tensor expression. A wrong width throws shape_error naming the layer.
+    /// tensor expression. A wrong width throws shape_error naming the layer;
+    /// in anomaly mode, a report on its nodes ends "in <its name>", and an
+    /// output with NaN or inf from a finite input throws anomaly_error
+    /// naming the layer (layer_name::check_forward).
     template <class X>
         requires tensor_argument<X, T>
     [[nodiscard]] active_tensor<T> operator()(const X& x) const
@@ -48,8 +51,11 @@ struct dense : layer_name {
             throw_bad_input("an input of width " + std::to_string(inputs()) + " ([" + std::to_string(inputs()) +
                                 "] or [batch, " + std::to_string(inputs()) + "])",
                             s);
+        const anomaly_context<T> context(active_tape<T>(), name());
         const active_tensor<T> product = matmul(x, weight, transpose::no, transpose::yes);
-        return activation_(product + bias);
+        active_tensor<T> y = activation_(product + bias);
+        check_forward(x, y);
+        return y;
     }
 
     /// Draws the weights; the bias is zero.

@@ -2,10 +2,16 @@
 // messages give, and the check of its input's shape. Layer: nn.
 #pragma once
 
+#include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include <etape/core/anomaly.hpp>
+#include <etape/core/number_text.hpp>
+#include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/shape.hpp>
+#include <etape/tensor/tensor.hpp>
 
 namespace etape::nn {
 
@@ -26,6 +32,33 @@ public:
         if (name_ != kind_)
             message += " (" + kind_ + ")";
         throw shape_error(message + " expects " + std::string(expected) + ", got " + actual.to_string());
+    }
+
+    /// Anomaly mode (tape::detect_anomalies): throws anomaly_error when the
+    /// layer's output holds a NaN or inf although its input is finite,
+    /// naming the layer, the element and its value. An input given as an
+    /// expression is not checked (the sweep's checks still see it). Off,
+    /// one branch.
+    template <class T, class X>
+    void check_forward(const X& input, const active_tensor<T>& output) const
+    {
+        if (!active_tape<T>().detecting_anomalies()) [[likely]]
+            return;
+        if constexpr (requires { input.values(); }) {
+            for (const T v : input.values())
+                if (!std::isfinite(v))
+                    return; // not this layer's doing
+        } else {
+            return;
+        }
+        const std::span<const T> y = output.values();
+        for (std::size_t i = 0; i < y.size(); ++i)
+            if (!std::isfinite(y[i])) [[unlikely]]
+                throw anomaly_error("etape::nn anomaly: " + name_ + (name_ != kind_ ? " (" + kind_ + ")" : "") +
+                                        " produced " + (std::isnan(y[i]) ? std::string("NaN") : etape::detail::number_text(y[i])) +
+                                        " at element " + std::to_string(i) + " of its output " +
+                                        output.shape().to_string() + " from a finite input",
+                                    kind_, {}, i, output.first_slot() + static_cast<slot_index>(i));
     }
 
 private:
