@@ -16,6 +16,7 @@
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/random.hpp>
+#include <etape/nn/recurrent.hpp>
 #include <etape/nn/reflect.hpp>
 #include <etape/nn/schedule.hpp>
 #include <etape/nn/sequential.hpp>

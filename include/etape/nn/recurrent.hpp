@@ -1,0 +1,720 @@
+// Recurrent cells unrolled on the tape: Elman RNN, GRU and LSTM with
+// PyTorch's equations, parameter layout and names, and nn::unroll over a
+// sequence. Layer: nn (a step records two matmuls and one cell node).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+
+#include <etape/core/simd.hpp>
+#include <etape/nn/activation.hpp>
+#include <etape/nn/init.hpp>
+#include <etape/nn/layer.hpp>
+#include <etape/nn/random.hpp>
+#include <etape/ops/hyperbolic.hpp>
+#include <etape/ops/logistic.hpp>
+#include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/expression.hpp>
+#include <etape/tensor/matmul.hpp>
+#include <etape/tensor/node_input.hpp>
+
+namespace etape::nn {
+
+/// How a recurrent cell draws its parameters; bound = 1 / sqrt(hidden).
+enum class recurrent_init {
+    uniform,    ///< PyTorch's: every weight and bias U(-bound, bound)
+    orthogonal, ///< weight_hh: each gate's [hidden, hidden] block a random orthogonal matrix; the rest as uniform
+};
+
+/// An LSTM's state: the hidden state h (its output) and the cell state c,
+/// both [batch, hidden], or [hidden] for a single sample.
+template <std::floating_point T>
+struct lstm_state {
+    active_tensor<T> h;
+    active_tensor<T> c;
+};
+
+namespace detail {
+
+using etape::detail::as_node_input;
+using etape::detail::node_input;
+using etape::detail::stores_input;
+
+/// p[k] = sigmoid(p[k]) for k < n, on SIMD batches when T allows.
+template <class T>
+void sigmoid_in_place(T* p, std::size_t n) noexcept
+{
+    std::size_t k = 0;
+    if constexpr (simd::enabled_for<T>) {
+        using V = simd::batch<T>;
+        for (; k + V::size <= n; k += V::size)
+            simd::store(p + k, etape::detail::logistic(simd::load<V>(p + k)));
+    }
+    for (; k < n; ++k)
+        p[k] = etape::detail::logistic(p[k]);
+}
+
+/// p[k] = tanh(p[k]) for k < n, on SIMD batches when T allows.
+template <class T>
+void tanh_in_place(T* p, std::size_t n) noexcept
+{
+    std::size_t k = 0;
+    if constexpr (simd::enabled_for<T>) {
+        using V = simd::batch<T>;
+        for (; k + V::size <= n; k += V::size)
+            simd::store(p + k, simd::tanh(simd::load<V>(p + k)));
+    }
+    for (; k < n; ++k)
+        p[k] = std::tanh(p[k]);
+}
+
+/// Adds d[0, n) into the adjoints of `in` from element `offset`, or stores
+/// them there when the sweep's plan made this node their first writer.
+template <class T>
+void give_adjoints(const node_input<T>& in, bool store, T* adjoints, std::size_t offset, const T* __restrict d,
+                   std::size_t n) noexcept
+{
+    if (!in.active)
+        return;
+    T* __restrict a = in.adjoints(adjoints) + offset;
+    if (store) // 0 + d, as the plain sweep's clear and add: -0 arrives as +0 both ways
+        for (std::size_t k = 0; k < n; ++k)
+            a[k] = T(0) + d[k];
+    else
+        for (std::size_t k = 0; k < n; ++k)
+            a[k] += d[k];
+}
+
+/// Reverse of the LSTM cell node, from the saved gates and tanh(c'):
+///   dc~ = dc' + dh' o (1 - tanh^2 c')       (the new cell state's total adjoint)
+///   da_i = dc~ g i (1 - i)    da_f = dc~ c f (1 - f)
+///   da_g = dc~ i (1 - g^2)    da_o = dh' tanh(c') o (1 - o)
+///   dc = dc~ f
+/// da goes to both projections (x W_ih^T and h W_hh^T) and both biases.
+template <class T>
+struct lstm_cell_reverse {
+    node_input<T> gx, gh, bias_ih, bias_hh, c;
+    const T* gates;  // [rows, 4 hidden]: i, f, g, o after their activations
+    const T* tanh_c; // [rows, hidden]
+    T* work;         // one row's da (4 hidden) and dc (hidden)
+    std::size_t rows, hidden;
+
+    void operator()(T* adjoints, slot_index, first_writes stores, const T* out) const noexcept
+    {
+        const std::size_t h = hidden, width = 4 * h;
+        T* __restrict da = work;
+        T* __restrict dc = work + width;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const T* __restrict dh_next = out + r * h;
+            const T* __restrict dc_next = out + (rows + r) * h;
+            const T* __restrict gate = gates + r * width;
+            const T* __restrict tc = tanh_c + r * h;
+            const T* __restrict c_prev = c.values + r * h;
+            for (std::size_t j = 0; j < h; ++j) {
+                const T i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j];
+                const T total = dc_next[j] + dh_next[j] * o * (T(1) - tc[j] * tc[j]);
+                da[j] = total * g * i * (T(1) - i);
+                da[h + j] = total * c_prev[j] * f * (T(1) - f);
+                da[2 * h + j] = total * i * (T(1) - g * g);
+                da[3 * h + j] = dh_next[j] * tc[j] * o * (T(1) - o);
+                dc[j] = total * f;
+            }
+            give_adjoints(gx, stores_input(stores, 0), adjoints, r * width, da, width);
+            give_adjoints(gh, stores_input(stores, 1), adjoints, r * width, da, width);
+            give_adjoints(bias_ih, false, adjoints, 0, da, width);
+            give_adjoints(bias_hh, false, adjoints, 0, da, width);
+            give_adjoints(c, stores_input(stores, 4), adjoints, r * h, dc, h);
+        }
+    }
+};
+
+/// Reverse of the GRU cell node, from the saved gates and hn = W_hn h + b_hn:
+///   dn = dh' (1 - z)    dz = dh' (h - n)    dh = dh' z
+///   da_n = dn (1 - n^2)    da_r = da_n hn r (1 - r)    da_z = dz z (1 - z)
+/// The input's side gets (da_r, da_z, da_n), the state's side (da_r, da_z,
+/// da_n r): the reset gate scales only the state's part of n.
+template <class T>
+struct gru_cell_reverse {
+    node_input<T> gx, gh, bias_ih, bias_hh, h;
+    const T* gates;        // [rows, 3 hidden]: r, z, n after their activations
+    const T* hidden_n;     // [rows, hidden]: hn
+    T* work;               // one row's input-side da (3 hidden), the state side's n part (hidden) and dh (hidden)
+    std::size_t rows, hidden;
+
+    void operator()(T* adjoints, slot_index, first_writes stores, const T* out) const noexcept
+    {
+        const std::size_t w = hidden, width = 3 * w;
+        T* __restrict da = work;
+        T* __restrict da_hn = work + width;
+        T* __restrict dh = work + width + w;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const T* __restrict dy = out + r * w;
+            const T* __restrict gate = gates + r * width;
+            const T* __restrict hn = hidden_n + r * w;
+            const T* __restrict h_prev = h.values + r * w;
+            for (std::size_t j = 0; j < w; ++j) {
+                const T rg = gate[j], z = gate[w + j], n = gate[2 * w + j];
+                const T dn = dy[j] * (T(1) - z);
+                const T dan = dn * (T(1) - n * n);
+                da[j] = dan * hn[j] * rg * (T(1) - rg);
+                da[w + j] = dy[j] * (h_prev[j] - n) * z * (T(1) - z);
+                da[2 * w + j] = dan;
+                da_hn[j] = dan * rg;
+                dh[j] = dy[j] * z;
+            }
+            give_adjoints(gx, stores_input(stores, 0), adjoints, r * width, da, width);
+            give_adjoints(bias_ih, false, adjoints, 0, da, width);
+            // the state's side: r and z as the input's, then n's part through hn
+            const bool store_gh = stores_input(stores, 1);
+            give_adjoints(gh, store_gh, adjoints, r * width, da, 2 * w);
+            give_adjoints(gh, store_gh, adjoints, r * width + 2 * w, da_hn, w);
+            give_adjoints(bias_hh, false, adjoints, 0, da, 2 * w);
+            give_adjoints(bias_hh, false, adjoints, 2 * w, da_hn, w);
+            give_adjoints(h, stores_input(stores, 4), adjoints, r * w, dh, w);
+        }
+    }
+};
+
+/// The inputs of a gated cell node as the tape's plan sees them: the two
+/// projections and the state, which the reverse writes whole, are storable.
+template <class T>
+std::array<node_input_slots, 5> gated_cell_inputs(const std::array<const node_input<T>*, 5>& in)
+{
+    std::array<node_input_slots, 5> slots{};
+    for (std::size_t k = 0; k < 5; ++k)
+        slots[k] = in[k]->slots();
+    slots[0].storable = slots[1].storable = slots[4].storable = true;
+    return slots;
+}
+
+/// The LSTM cell node: from gx = x W_ih^T and gh = h W_hh^T ([rows, 4
+/// hidden] each, gates i, f, g, o), the biases and the cell state c, with
+/// a = (gx + b_ih) + (gh + b_hh):
+///   i = sigmoid(a_i)  f = sigmoid(a_f)  g = tanh(a_g)  o = sigmoid(a_o)
+///   c' = f c + i g    h' = o tanh(c')
+/// One node of 2 rows hidden outputs, h' then c', shaped as `state`.
+template <class T>
+[[nodiscard]] lstm_state<T> lstm_cell_node(node_input<T> gx, node_input<T> gh, node_input<T> bias_ih,
+                                           node_input<T> bias_hh, node_input<T> c, const shape& state)
+{
+    const std::size_t h = c.shape.last(), rows = c.shape.size() / std::max<std::size_t>(h, 1), width = 4 * h;
+    tape<T>& t = active_tape<T>();
+    T* y = t.template allocate_scratch<T>(2 * rows * h);
+    T* gates = t.template allocate_scratch<T>(rows * width);
+    T* tanh_c = t.template allocate_scratch<T>(rows * h);
+    T* work = t.template allocate_scratch<T>(width + h);
+    for (std::size_t r = 0; r < rows; ++r) {
+        T* __restrict a = gates + r * width;
+        const T* __restrict x_part = gx.values + r * width;
+        const T* __restrict h_part = gh.values + r * width;
+        for (std::size_t j = 0; j < width; ++j)
+            a[j] = (x_part[j] + bias_ih.values[j]) + (h_part[j] + bias_hh.values[j]);
+        sigmoid_in_place(a, 2 * h); // i, f
+        tanh_in_place(a + 2 * h, h);
+        sigmoid_in_place(a + 3 * h, h);
+        const T* __restrict c_prev = c.values + r * h;
+        T* __restrict h_next = y + r * h;
+        T* __restrict c_next = y + (rows + r) * h;
+        T* __restrict tc = tanh_c + r * h;
+        for (std::size_t j = 0; j < h; ++j)
+            c_next[j] = a[h + j] * c_prev[j] + a[j] * a[2 * h + j];
+        std::copy_n(c_next, h, tc);
+        tanh_in_place(tc, h);
+        for (std::size_t j = 0; j < h; ++j)
+            h_next[j] = a[3 * h + j] * tc[j];
+    }
+    const std::array<node_operand<T>, 5> operands{gx.operand(), gh.operand(), bias_ih.operand(), bias_hh.operand(),
+                                                  c.operand()};
+    const std::array<node_input_slots, 5> written = gated_cell_inputs<T>({&gx, &gh, &bias_ih, &bias_hh, &c});
+    const slot_index first = t.record_node(
+        2 * rows * h,
+        lstm_cell_reverse<T>{std::move(gx), std::move(gh), std::move(bias_ih), std::move(bias_hh), std::move(c), gates,
+                             tanh_c, work, rows, h},
+        {"lstm_cell", operands}, std::span<const node_input_slots>(written));
+    return {active_tensor<T>(y, state, first, t),
+            active_tensor<T>(y + rows * h, state, first + static_cast<slot_index>(rows * h), t)};
+}
+
+/// The GRU cell node: from gx = x W_ih^T and gh = h W_hh^T ([rows, 3
+/// hidden] each, gates r, z, n), the biases and the state h:
+///   r = sigmoid((gx_r + b_ir) + (gh_r + b_hr))   z likewise
+///   n = tanh((gx_n + b_in) + r hn)   with hn = gh_n + b_hn
+///   h' = (h - n) z + n               (= (1 - z) n + z h)
+/// One node of rows hidden outputs, shaped as h.
+template <class T>
+[[nodiscard]] active_tensor<T> gru_cell_node(node_input<T> gx, node_input<T> gh, node_input<T> bias_ih,
+                                             node_input<T> bias_hh, node_input<T> h)
+{
+    const std::size_t w = h.shape.last(), rows = h.shape.size() / std::max<std::size_t>(w, 1), width = 3 * w;
+    tape<T>& t = active_tape<T>();
+    T* y = t.template allocate_scratch<T>(rows * w);
+    T* gates = t.template allocate_scratch<T>(rows * width);
+    T* hidden_n = t.template allocate_scratch<T>(rows * w);
+    T* work = t.template allocate_scratch<T>(width + 2 * w);
+    for (std::size_t r = 0; r < rows; ++r) {
+        T* __restrict a = gates + r * width;
+        T* __restrict hn = hidden_n + r * w;
+        const T* __restrict x_part = gx.values + r * width;
+        const T* __restrict h_part = gh.values + r * width;
+        for (std::size_t j = 0; j < 2 * w; ++j)
+            a[j] = (x_part[j] + bias_ih.values[j]) + (h_part[j] + bias_hh.values[j]);
+        sigmoid_in_place(a, 2 * w); // r, z
+        for (std::size_t j = 0; j < w; ++j) {
+            hn[j] = h_part[2 * w + j] + bias_hh.values[2 * w + j];
+            a[2 * w + j] = (x_part[2 * w + j] + bias_ih.values[2 * w + j]) + a[j] * hn[j];
+        }
+        tanh_in_place(a + 2 * w, w);
+        const T* __restrict h_prev = h.values + r * w;
+        T* __restrict h_next = y + r * w;
+        for (std::size_t j = 0; j < w; ++j)
+            h_next[j] = (h_prev[j] - a[2 * w + j]) * a[w + j] + a[2 * w + j];
+    }
+    const shape state = h.shape;
+    const std::array<node_operand<T>, 5> operands{gx.operand(), gh.operand(), bias_ih.operand(), bias_hh.operand(),
+                                                  h.operand()};
+    const std::array<node_input_slots, 5> written = gated_cell_inputs<T>({&gx, &gh, &bias_ih, &bias_hh, &h});
+    const slot_index first = t.record_node(
+        rows * w,
+        gru_cell_reverse<T>{std::move(gx), std::move(gh), std::move(bias_ih), std::move(bias_hh), std::move(h), gates,
+                            hidden_n, work, rows, w},
+        {"gru_cell", operands}, std::span<const node_input_slots>(written));
+    return active_tensor<T>(y, state, first, t);
+}
+
+/// gates * hidden, the rows of a cell's weights; std::invalid_argument
+/// for a hidden size of 0.
+inline std::size_t gate_rows(std::string_view kind, std::size_t gates, std::size_t hidden)
+{
+    if (hidden == 0)
+        throw std::invalid_argument("etape::nn: " + std::string(kind) + " needs a hidden size of at least 1");
+    return gates * hidden;
+}
+
+/// Throws naming the layer unless x is [width] or [batch, width].
+inline void check_width(const layer_name& layer, const shape& x, std::size_t width, std::string_view what)
+{
+    if ((x.rank() != 1 && x.rank() != 2) || x.last() != width) {
+        const std::string w = std::to_string(width);
+        layer.throw_bad_input(std::string(what) + " of width " + w + " ([" + w + "] or [batch, " + w + "])", x);
+    }
+}
+
+/// The state's shape for an input x of rank 1 or 2: [hidden] or [batch, hidden].
+inline shape state_shape_for(const shape& x, std::size_t hidden)
+{
+    return x.rank() == 1 ? shape{hidden} : shape{x[0], hidden};
+}
+
+/// Throws naming the layer unless the state `which` has the shape that
+/// goes with input x (already checked).
+inline void check_state(const layer_name& layer, const shape& x, const shape& state, std::size_t hidden,
+                        std::string_view which)
+{
+    const shape expected = state_shape_for(x, hidden);
+    if (state != expected)
+        layer.throw_bad_input("a state " + std::string(which) + " of shape " + expected.to_string() +
+                                  " with the input " + x.to_string(),
+                              state);
+}
+
+/// Zeros as new independent inputs on the active tape, in its arena.
+template <class T>
+[[nodiscard]] active_tensor<T> zeros_on_tape(const shape& s)
+{
+    tape<T>& t = active_tape<T>();
+    T* values = t.template allocate_scratch<T>(s.size());
+    std::fill_n(values, s.size(), T(0));
+    const slot_index first = t.new_inputs(s.size());
+    return active_tensor<T>(values, s, first, t);
+}
+
+/// Draws a cell's parameters as `init` says (PyTorch's bound 1 / sqrt(hidden)).
+template <class T>
+void initialize_recurrent(std::span<T> weight_ih, std::span<T> weight_hh, std::span<T> bias_ih, std::span<T> bias_hh,
+                          std::size_t hidden, recurrent_init init, random_generator& random)
+{
+    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+    fill_uniform(weight_ih, bound, random);
+    if (init == recurrent_init::orthogonal) {
+        const std::size_t block = hidden * hidden;
+        for (std::size_t g = 0; g < weight_hh.size() / block; ++g)
+            fill_orthogonal(weight_hh.subspan(g * block, block), hidden, hidden, random);
+    } else {
+        fill_uniform(weight_hh, bound, random);
+    }
+    fill_uniform(bias_ih, bound, random);
+    fill_uniform(bias_hh, bound, random);
+}
+
+} // namespace detail
+
+/// Elman RNN cell, torch.nn.RNNCell: h' = activation((x W_ih^T + b_ih) +
+/// (h W_hh^T + b_hh)), with weight_ih [hidden, inputs], weight_hh [hidden,
+/// hidden], bias_ih and bias_hh [hidden]. A step is two matmul nodes and
+/// one fused elementwise node for the biases and the activation (any
+/// activation that fuses, as for dense: activation::tanh, PyTorch's
+/// default, activation::relu, or a user's callable).
+template <std::floating_point T, class Activation = activation::tanh>
+struct rnn_cell : layer_name {
+    BOOST_HANA_DEFINE_STRUCT(rnn_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
+                             (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
+
+    using value_type = T;
+    using state_type = active_tensor<T>;
+    static constexpr std::size_t gates = 1;
+
+    /// Parameters on the active tape, zero until nn::initialize draws them.
+    rnn_cell(std::size_t inputs, std::size_t hidden, Activation activation = {},
+             recurrent_init init = recurrent_init::uniform)
+        : layer_name("rnn_cell"), weight_ih(tensor<T>({detail::gate_rows("rnn_cell", gates, hidden), inputs})),
+          weight_hh(tensor<T>({hidden, hidden})), bias_ih(tensor<T>({hidden})), bias_hh(tensor<T>({hidden})),
+          activation_(activation), init_(init)
+    {
+    }
+
+    /// One step: the new state h' for x [batch, inputs] and h [batch,
+    /// hidden], or x [inputs] and h [hidden]. x is a value tensor, an active
+    /// tensor or a tensor expression. A wrong width or state shape throws
+    /// shape_error naming the layer.
+    template <class X>
+        requires tensor_argument<X, T>
+    [[nodiscard]] active_tensor<T> operator()(const X& x, const active_tensor<T>& h) const
+    {
+        detail::check_width(*this, x.shape(), inputs(), "an input");
+        detail::check_state(*this, x.shape(), h.shape(), hidden(), "h");
+        const anomaly_context<T> context(active_tape<T>(), name());
+        active_tensor<T> y = cell(matmul(x, weight_ih, transpose::no, transpose::yes), h);
+        check_forward(x, y);
+        return y;
+    }
+
+    /// One step from the input's projection x W_ih^T ([batch, hidden] or
+    /// [hidden]) instead of x: what nn::unroll calls after projecting every
+    /// step's input in one matmul.
+    [[nodiscard]] active_tensor<T> step_from_projection(const active_tensor<T>& projection,
+                                                        const active_tensor<T>& h) const
+    {
+        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
+        detail::check_state(*this, projection.shape(), h.shape(), hidden(), "h");
+        const anomaly_context<T> context(active_tape<T>(), name());
+        active_tensor<T> y = cell(projection, h);
+        check_forward(projection, y);
+        return y;
+    }
+
+    /// The zero state for a batch ([batch, hidden]) or one sample ([hidden]).
+    [[nodiscard]] active_tensor<T> zero_state(std::size_t batch) const
+    {
+        return detail::zeros_on_tape<T>({batch, hidden()});
+    }
+    [[nodiscard]] active_tensor<T> zero_state() const { return detail::zeros_on_tape<T>({hidden()}); }
+
+    void initialize(random_generator& random)
+    {
+        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
+                                     hidden(), init_, random);
+    }
+
+    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
+    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
+    [[nodiscard]] const Activation& activation() const noexcept { return activation_; }
+
+private:
+    [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
+    {
+        const active_tensor<T> recurrent = matmul(h, weight_hh, transpose::no, transpose::yes);
+        return activation_((projection + bias_ih) + (recurrent + bias_hh));
+    }
+
+    Activation activation_;
+    recurrent_init init_;
+};
+
+/// GRU cell, torch.nn.GRUCell, gates r (reset), z (update), n (new) in
+/// that order along weight_ih [3 hidden, inputs], weight_hh [3 hidden,
+/// hidden], bias_ih and bias_hh [3 hidden]:
+///   r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)    z likewise
+///   n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn))
+///   h' = (1 - z) n + z h
+/// A step is two matmul nodes and one cell node.
+template <std::floating_point T>
+struct gru_cell : layer_name {
+    BOOST_HANA_DEFINE_STRUCT(gru_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
+                             (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
+
+    using value_type = T;
+    using state_type = active_tensor<T>;
+    static constexpr std::size_t gates = 3;
+
+    /// Parameters on the active tape, zero until nn::initialize draws them.
+    gru_cell(std::size_t inputs, std::size_t hidden, recurrent_init init = recurrent_init::uniform)
+        : layer_name("gru_cell"), weight_ih(tensor<T>({detail::gate_rows("gru_cell", gates, hidden), inputs})),
+          weight_hh(tensor<T>({gates * hidden, hidden})), bias_ih(tensor<T>({gates * hidden})),
+          bias_hh(tensor<T>({gates * hidden})), init_(init)
+    {
+    }
+
+    /// One step: h' for x [batch, inputs] and h [batch, hidden], or x
+    /// [inputs] and h [hidden]; errors as rnn_cell's.
+    template <class X>
+        requires tensor_argument<X, T>
+    [[nodiscard]] active_tensor<T> operator()(const X& x, const active_tensor<T>& h) const
+    {
+        detail::check_width(*this, x.shape(), inputs(), "an input");
+        detail::check_state(*this, x.shape(), h.shape(), hidden(), "h");
+        const anomaly_context<T> context(active_tape<T>(), name());
+        active_tensor<T> y = cell(matmul(x, weight_ih, transpose::no, transpose::yes), h);
+        check_forward(x, y);
+        return y;
+    }
+
+    /// One step from x W_ih^T ([batch, 3 hidden] or [3 hidden]), as nn::unroll runs it.
+    [[nodiscard]] active_tensor<T> step_from_projection(const active_tensor<T>& projection,
+                                                        const active_tensor<T>& h) const
+    {
+        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
+        detail::check_state(*this, projection.shape(), h.shape(), hidden(), "h");
+        const anomaly_context<T> context(active_tape<T>(), name());
+        active_tensor<T> y = cell(projection, h);
+        check_forward(projection, y);
+        return y;
+    }
+
+    [[nodiscard]] active_tensor<T> zero_state(std::size_t batch) const
+    {
+        return detail::zeros_on_tape<T>({batch, hidden()});
+    }
+    [[nodiscard]] active_tensor<T> zero_state() const { return detail::zeros_on_tape<T>({hidden()}); }
+
+    void initialize(random_generator& random)
+    {
+        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
+                                     hidden(), init_, random);
+    }
+
+    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
+    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
+
+private:
+    [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
+    {
+        const active_tensor<T> recurrent = matmul(h, weight_hh, transpose::no, transpose::yes);
+        return detail::gru_cell_node<T>(detail::as_node_input<T>(projection), detail::as_node_input<T>(recurrent),
+                                        detail::as_node_input<T>(bias_ih), detail::as_node_input<T>(bias_hh),
+                                        detail::as_node_input<T>(h));
+    }
+
+    recurrent_init init_;
+};
+
+/// LSTM cell, torch.nn.LSTMCell, gates i (input), f (forget), g (cell),
+/// o (output) in that order along weight_ih [4 hidden, inputs], weight_hh
+/// [4 hidden, hidden], bias_ih and bias_hh [4 hidden]:
+///   i = sigmoid(x W_ii^T + b_ii + h W_hi^T + b_hi)    f, o likewise
+///   g = tanh(x W_ig^T + b_ig + h W_hg^T + b_hg)
+///   c' = f c + i g    h' = o tanh(c')
+/// A step is two matmul nodes and one cell node, whose outputs are h' and
+/// c' (2 batch hidden slots; lstm_state holds the two views).
+template <std::floating_point T>
+struct lstm_cell : layer_name {
+    BOOST_HANA_DEFINE_STRUCT(lstm_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
+                             (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
+
+    using value_type = T;
+    using state_type = lstm_state<T>;
+    static constexpr std::size_t gates = 4;
+
+    /// Parameters on the active tape, zero until nn::initialize draws them.
+    lstm_cell(std::size_t inputs, std::size_t hidden, recurrent_init init = recurrent_init::uniform)
+        : layer_name("lstm_cell"), weight_ih(tensor<T>({detail::gate_rows("lstm_cell", gates, hidden), inputs})),
+          weight_hh(tensor<T>({gates * hidden, hidden})), bias_ih(tensor<T>({gates * hidden})),
+          bias_hh(tensor<T>({gates * hidden})), init_(init)
+    {
+    }
+
+    /// One step: the new state {h', c'} for x [batch, inputs] and h, c
+    /// [batch, hidden], or x [inputs] and h, c [hidden]; errors as
+    /// rnn_cell's, naming the state (h or c) of the wrong shape.
+    template <class X>
+        requires tensor_argument<X, T>
+    [[nodiscard]] lstm_state<T> operator()(const X& x, const lstm_state<T>& state) const
+    {
+        detail::check_width(*this, x.shape(), inputs(), "an input");
+        check_states(x.shape(), state);
+        const anomaly_context<T> context(active_tape<T>(), name());
+        lstm_state<T> next = cell(matmul(x, weight_ih, transpose::no, transpose::yes), state);
+        check_forward(x, next.h);
+        check_forward(x, next.c);
+        return next;
+    }
+
+    /// One step from x W_ih^T ([batch, 4 hidden] or [4 hidden]), as nn::unroll runs it.
+    [[nodiscard]] lstm_state<T> step_from_projection(const active_tensor<T>& projection,
+                                                     const lstm_state<T>& state) const
+    {
+        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
+        check_states(projection.shape(), state);
+        const anomaly_context<T> context(active_tape<T>(), name());
+        lstm_state<T> next = cell(projection, state);
+        check_forward(projection, next.h);
+        check_forward(projection, next.c);
+        return next;
+    }
+
+    [[nodiscard]] lstm_state<T> zero_state(std::size_t batch) const
+    {
+        return {detail::zeros_on_tape<T>({batch, hidden()}), detail::zeros_on_tape<T>({batch, hidden()})};
+    }
+    [[nodiscard]] lstm_state<T> zero_state() const
+    {
+        return {detail::zeros_on_tape<T>({hidden()}), detail::zeros_on_tape<T>({hidden()})};
+    }
+
+    void initialize(random_generator& random)
+    {
+        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
+                                     hidden(), init_, random);
+    }
+
+    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
+    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
+
+private:
+    void check_states(const shape& x, const lstm_state<T>& state) const
+    {
+        detail::check_state(*this, x, state.h.shape(), hidden(), "h");
+        detail::check_state(*this, x, state.c.shape(), hidden(), "c");
+    }
+
+    [[nodiscard]] lstm_state<T> cell(const active_tensor<T>& projection, const lstm_state<T>& state) const
+    {
+        const active_tensor<T> recurrent = matmul(state.h, weight_hh, transpose::no, transpose::yes);
+        return detail::lstm_cell_node<T>(detail::as_node_input<T>(projection), detail::as_node_input<T>(recurrent),
+                                         detail::as_node_input<T>(bias_ih), detail::as_node_input<T>(bias_hh),
+                                         detail::as_node_input<T>(state.c), state.h.shape());
+    }
+
+    recurrent_init init_;
+};
+
+/// What nn::unroll runs: rnn_cell, gru_cell, lstm_cell, or a user's cell
+/// with the same members.
+template <class C>
+concept recurrent_cell =
+    std::derived_from<C, layer_name> &&
+    requires(const C& cell, const active_tensor<typename C::value_type>& x, const typename C::state_type& state) {
+        { cell(x, state) } -> std::same_as<typename C::state_type>;
+        { cell.step_from_projection(x, state) } -> std::same_as<typename C::state_type>;
+        { cell.weight_ih } -> std::convertible_to<const active_tensor<typename C::value_type>&>;
+        { cell.inputs() } -> std::convertible_to<std::size_t>;
+    };
+
+/// A sequence nn::unroll takes: one tensor [steps, batch, inputs] (or
+/// [steps, inputs] for one sample), value or active, or a contiguous range
+/// of per-step inputs (std::vector, std::span, std::array of tensors or
+/// active tensors, each [batch, inputs] or [inputs]).
+template <class S, class T>
+concept sequence_of =
+    std::same_as<S, tensor<T>> || std::same_as<S, active_tensor<T>> ||
+    (std::ranges::contiguous_range<const S> && (std::same_as<std::ranges::range_value_t<const S>, tensor<T>> ||
+                                                std::same_as<std::ranges::range_value_t<const S>, active_tensor<T>>));
+
+namespace detail {
+
+template <class T>
+[[nodiscard]] const active_tensor<T>& output_of(const active_tensor<T>& h) noexcept
+{
+    return h;
+}
+template <class T>
+[[nodiscard]] const active_tensor<T>& output_of(const lstm_state<T>& state) noexcept
+{
+    return state.h;
+}
+
+template <class Cell, class Sequence>
+[[nodiscard]] typename Cell::state_type unroll(const Cell& cell, const Sequence& xs, typename Cell::state_type state,
+                                               std::vector<active_tensor<typename Cell::value_type>>* outputs)
+{
+    using T = typename Cell::value_type;
+    if (outputs != nullptr)
+        outputs->clear();
+    if constexpr (std::same_as<Sequence, tensor<T>> || std::same_as<Sequence, active_tensor<T>>) {
+        const shape& s = xs.shape();
+        const std::size_t width = cell.inputs();
+        if ((s.rank() != 2 && s.rank() != 3) || s.last() != width) {
+            const std::string w = std::to_string(width);
+            cell.throw_bad_input("a sequence of inputs of width " + w + " ([steps, " + w + "] or [steps, batch, " + w +
+                                     "])",
+                                 s);
+        }
+        const std::size_t steps = s[0], batch = s.rank() == 3 ? s[1] : 1;
+        if (steps == 0)
+            return state;
+        // every step's x W_ih^T in one matmul; step k reads rows k batch .. (k + 1) batch of it
+        active_tensor<T> projection = [&] {
+            const anomaly_context<T> context(active_tape<T>(), cell.name());
+            return matmul(xs.reshape(shape{steps * batch, width}), cell.weight_ih, transpose::no, transpose::yes);
+        }();
+        const std::size_t columns = projection.shape()[1], step_size = batch * columns;
+        const shape step_shape = s.rank() == 2 ? shape{columns} : shape{batch, columns};
+        tape<T>& t = active_tape<T>();
+        T* values = projection.values().data();
+        for (std::size_t k = 0; k < steps; ++k) {
+            const active_tensor<T> step(values + k * step_size, step_shape,
+                                        projection.first_slot() + static_cast<slot_index>(k * step_size), t);
+            state = cell.step_from_projection(step, state);
+            if (outputs != nullptr)
+                outputs->push_back(output_of(state));
+        }
+    } else {
+        for (const auto& x : xs) {
+            state = cell(x, state);
+            if (outputs != nullptr)
+                outputs->push_back(output_of(state));
+        }
+    }
+    return state;
+}
+
+} // namespace detail
+
+/// Runs `cell` over the sequence xs from `state` and returns the last
+/// state (h, or lstm_state {h, c}). Given one tensor [steps, batch, inputs]
+/// (or [steps, inputs]), every step's x W_ih^T is one matmul node and a
+/// step then records one matmul and one cell node (1 + 2 steps nodes);
+/// given a range of per-step inputs, each step is cell(x, state) (3 nodes).
+/// An empty sequence returns `state`. A sequence of the wrong width or
+/// rank, or a state of the wrong shape, throws shape_error naming the cell.
+template <recurrent_cell Cell, class Sequence>
+    requires sequence_of<Sequence, typename Cell::value_type>
+[[nodiscard]] typename Cell::state_type unroll(const Cell& cell, const Sequence& xs, typename Cell::state_type state)
+{
+    return detail::unroll(cell, xs, std::move(state), nullptr);
+}
+
+/// The same, and `outputs` holds h after each step, in order (views of the
+/// cells' outputs, [batch, hidden] or [hidden] each). `outputs` is cleared
+/// first and keeps its capacity: reused across training steps, it
+/// allocates nothing after the first.
+template <recurrent_cell Cell, class Sequence>
+    requires sequence_of<Sequence, typename Cell::value_type>
+typename Cell::state_type unroll(const Cell& cell, const Sequence& xs, typename Cell::state_type state,
+                                 std::vector<active_tensor<typename Cell::value_type>>& outputs)
+{
+    return detail::unroll(cell, xs, std::move(state), &outputs);
+}
+
+} // namespace etape::nn
