@@ -13,6 +13,8 @@
 #include <etape/nn/fashion_mnist.hpp>
 #include <etape/nn/init.hpp>
 #include <etape/nn/layer.hpp>
+#include <etape/nn/loss.hpp>
+#include <etape/nn/model_file.hpp>
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/random.hpp>
