@@ -214,7 +214,8 @@ void check_unroll_gradients(bool as_one_tensor)
     std::vector<etape::active_tensor<double>> step_inputs;
     const etape::active_tensor<double> all_inputs(xs0);
     for (std::size_t t = 0; t < steps; ++t)
-        step_inputs.emplace_back(etape::tensor<double>({batch, inputs}, xs0.values().subspan(t * step_size, step_size)));
+        step_inputs.emplace_back(
+            etape::tensor<double>({batch, inputs}, xs0.values().subspan(t * step_size, step_size)));
     std::vector<etape::active_tensor<double>> outputs;
     const auto last = as_one_tensor ? nn::unroll(cell, all_inputs, state0, outputs)
                                     : nn::unroll(cell, step_inputs, state0, outputs);
@@ -269,4 +270,314 @@ TEST_CASE("recurrent cells: gradients of an unroll of 3 steps against central di
         check_unroll_gradients<nn::gru_cell<double>>(as_one_tensor);
         check_unroll_gradients<nn::lstm_cell<double>>(as_one_tensor);
     }
+}
+
+namespace {
+
+template <class Cell>
+void check_node_counts()
+{
+    CAPTURE(static_cast<int>(kind_of<Cell>));
+    etape::tape_scope<double> scope;
+    Cell cell(inputs, hidden);
+    set_parameters(cell);
+    auto state = cell.zero_state(batch);
+    const etape::tensor<double> x = etape_test::spread<double>({batch, inputs});
+    const etape::tape_stats before = scope.get().stats();
+    state = cell(x, state);
+    const etape::tape_stats after = scope.get().stats();
+    CHECK(after.nodes - before.nodes == 3); // x W_ih^T, h W_hh^T, the cell
+    CHECK(after.statements == before.statements);
+
+    const std::size_t count = 5;
+    const etape::tensor<double> sequence = etape_test::spread<double>({count, batch, inputs});
+    (void)nn::unroll(cell, sequence, state);
+    const etape::tape_stats unrolled = scope.get().stats();
+    CHECK(unrolled.nodes - after.nodes == 1 + 2 * count); // every input projected in one matmul
+    const std::vector<etape::tensor<double>> per_step(count, x);
+    (void)nn::unroll(cell, per_step, state);
+    CHECK(scope.get().stats().nodes - unrolled.nodes == 3 * count);
+    CHECK(scope.get().stats().statements == before.statements);
+}
+
+/// One sample ([inputs] and [hidden]) gives the row of the batch it sits in.
+template <class Cell>
+void check_single_sample()
+{
+    CAPTURE(static_cast<int>(kind_of<Cell>));
+    etape::tape_scope<double> scope;
+    Cell cell(inputs, hidden);
+    set_parameters(cell);
+    const etape::tensor<double> xs = etape_test::spread<double>({steps, batch, inputs});
+    const etape::tensor<double> h0 = etape_test::spread<double>({batch, hidden}, 0.5);
+    const etape::tensor<double> c0 = etape_test::spread<double>({batch, hidden}, 0.8);
+    std::vector<etape::active_tensor<double>> rows_of_batch, single;
+    const auto batch_last = nn::unroll(cell, xs, make_state<Cell>(h0, c0), rows_of_batch);
+
+    // row 1 of every step, and of the initial state
+    const std::size_t row = 1;
+    etape::tensor<double> sample({steps, inputs});
+    for (std::size_t t = 0; t < steps; ++t)
+        for (std::size_t j = 0; j < inputs; ++j)
+            sample(t, j) = xs(t, row, j);
+    const etape::tensor<double> h1({hidden}, h0.values().subspan(row * hidden, hidden));
+    const etape::tensor<double> c1({hidden}, c0.values().subspan(row * hidden, hidden));
+    const auto last = nn::unroll(cell, sample, make_state<Cell>(h1, c1), single);
+    REQUIRE(single.size() == steps);
+    for (std::size_t t = 0; t < steps; ++t) {
+        REQUIRE(single[t].shape() == etape::shape{hidden});
+        for (std::size_t j = 0; j < hidden; ++j)
+            CHECK(single[t].values()[j] == doctest::Approx(rows_of_batch[t](row, j).value()).epsilon(1e-14));
+    }
+    // a step by itself on rank-1 tensors
+    const etape::tensor<double> x({inputs}, sample.values().subspan(0, inputs));
+    const auto first = cell(x, make_state<Cell>(h1, c1));
+    CHECK(h_of(first).shape() == etape::shape{hidden});
+    for (std::size_t j = 0; j < hidden; ++j)
+        CHECK(h_of(first).values()[j] == doctest::Approx(single[0].values()[j]).epsilon(1e-14));
+    if constexpr (is_lstm<Cell>) {
+        CHECK(last.c.shape() == etape::shape{hidden});
+        for (std::size_t j = 0; j < hidden; ++j)
+            CHECK(last.c.values()[j] == doctest::Approx(batch_last.c(row, j).value()).epsilon(1e-14));
+    }
+}
+
+/// A sequence as one tensor, as a range of tensors and step by step by
+/// hand: the same states; the outputs vector is refilled, not appended to.
+template <class Cell>
+void check_unroll_forms()
+{
+    CAPTURE(static_cast<int>(kind_of<Cell>));
+    etape::tape_scope<double> scope;
+    Cell cell(inputs, hidden);
+    set_parameters(cell);
+    const etape::tensor<double> xs = etape_test::spread<double>({steps, batch, inputs});
+    std::vector<etape::tensor<double>> per_step;
+    for (std::size_t t = 0; t < steps; ++t)
+        per_step.emplace_back(etape::shape{batch, inputs}, xs.values().subspan(t * batch * inputs, batch * inputs));
+    const auto state0 = cell.zero_state(batch);
+    std::vector<etape::active_tensor<double>> from_tensor, from_range;
+    (void)nn::unroll(cell, xs, state0, from_tensor);
+    const auto last = nn::unroll(cell, std::span<const etape::tensor<double>>(per_step), state0, from_range);
+    auto state = state0;
+    for (std::size_t t = 0; t < steps; ++t) {
+        state = cell(per_step[t], state);
+        CHECK(std::ranges::equal(h_of(state).values(), from_range[t].values()));
+        for (std::size_t k = 0; k < batch * hidden; ++k)
+            CHECK(from_tensor[t].values()[k] == doctest::Approx(h_of(state).values()[k]).epsilon(1e-14));
+    }
+    CHECK(std::ranges::equal(h_of(last).values(), from_range.back().values()));
+    (void)nn::unroll(cell, xs, state0, from_range);
+    CHECK(from_range.size() == steps);
+    // an empty sequence leaves the state as it is
+    const auto same = nn::unroll(cell, etape::tensor<double>({0, batch, inputs}), state0, from_range);
+    CHECK(from_range.empty());
+    CHECK(h_of(same).first_slot() == h_of(state0).first_slot());
+}
+
+/// The adjoints of a sweep of `y`: by etape's planned sweep (where a cell
+/// node stores into the adjoints it is the first to write) over memory
+/// filled with garbage, and by the plain clear, seed and sweep, bit for bit.
+template <class T>
+void check_planned_sweep_bits(etape::tape<T>& t, const etape::var<T>& y)
+{
+    const etape::slot_index top = y.slot();
+    const etape::slot_range seed{top, 1};
+    (void)t.adjoint(t.size() - 1);
+    std::fill_n(t.adjoints(), t.size(), std::numeric_limits<T>::quiet_NaN());
+    t.clear_and_sweep(top + 1, 1, std::span(&seed, 1), [top](T* adjoints) { adjoints[top] = T(1); });
+    const std::vector<T> planned(t.adjoints() + 1, t.adjoints() + t.size());
+    t.clear_adjoints();
+    t.adjoint(top) = T(1);
+    t.sweep(top + 1, 1);
+    const std::vector<T> plain(t.adjoints() + 1, t.adjoints() + t.size());
+    etape_test::check_same_bits(std::span<const T>(planned), std::span<const T>(plain));
+}
+
+/// Large enough that the projections and the states reach the tape's
+/// threshold for first writers (tape::min_stored_slots).
+template <class Cell>
+void check_first_writers()
+{
+    using T = typename Cell::value_type;
+    CAPTURE(static_cast<int>(kind_of<Cell>));
+    const std::size_t rows = 16, width = 64, count = 3;
+    static_assert(16 * 64 >= etape::tape<double>::min_stored_slots);
+    etape::tape_scope<T> scope;
+    Cell cell(8, width);
+    nn::random_generator random(5);
+    cell.initialize(random);
+    const etape::active_tensor<T> xs(etape_test::spread<T>({count, rows, 8}));
+    const auto state0 =
+        make_state<Cell>(etape_test::spread<T>({rows, width}, 0.5), etape_test::spread<T>({rows, width}));
+    std::vector<etape::active_tensor<T>> outputs;
+    const auto last = nn::unroll(cell, xs, state0, outputs);
+    const etape::tensor<T> r = etape_test::spread<T>({rows, width});
+    etape::var<T> loss = etape::sum(outputs[0] * r) + etape::sum(h_of(last) * h_of(last));
+    if constexpr (is_lstm<Cell>)
+        loss = loss + etape::sum(last.c * r);
+    check_planned_sweep_bits(scope.get(), loss);
+}
+
+} // namespace
+
+TEST_CASE("recurrent cells: a step records two matmuls and one cell node, an unroll of a tensor 1 + 2 steps nodes")
+{
+    check_node_counts<nn::rnn_cell<double>>();
+    check_node_counts<nn::gru_cell<double>>();
+    check_node_counts<nn::lstm_cell<double>>();
+}
+
+TEST_CASE("recurrent cells: a single sample (rank-1 input and state) gives its row of the batch")
+{
+    check_single_sample<nn::rnn_cell<double>>();
+    check_single_sample<nn::gru_cell<double>>();
+    check_single_sample<nn::lstm_cell<double>>();
+}
+
+TEST_CASE("recurrent cells: unroll of one tensor, of a range and step by step agree")
+{
+    check_unroll_forms<nn::rnn_cell<double>>();
+    check_unroll_forms<nn::gru_cell<double>>();
+    check_unroll_forms<nn::lstm_cell<double>>();
+}
+
+TEST_CASE_TEMPLATE("recurrent cells: storing first writers give the plain sweep's adjoints bit for bit", T, float,
+                   double)
+{
+    check_first_writers<nn::rnn_cell<T>>();
+    check_first_writers<nn::gru_cell<T>>();
+    check_first_writers<nn::lstm_cell<T>>();
+}
+
+namespace {
+
+struct sequence_model {
+    BOOST_HANA_DEFINE_STRUCT(sequence_model, (nn::lstm_cell<double>, encoder), (nn::dense<double>, head));
+};
+
+} // namespace
+
+TEST_CASE("recurrent cells: PyTorch's parameter names and shapes, uniform within 1/sqrt(hidden), repeatable by seed")
+{
+    etape::tape_scope<double> scope;
+    sequence_model model{{3, 5}, {5, 2}};
+    std::vector<std::string> names;
+    std::vector<etape::shape> shapes;
+    for (const auto& p : nn::parameters(model)) {
+        names.push_back(p.name);
+        shapes.push_back(p.tensor->shape());
+    }
+    CHECK(names == std::vector<std::string>{"encoder.weight_ih", "encoder.weight_hh", "encoder.bias_ih",
+                                            "encoder.bias_hh", "head.weight", "head.bias"});
+    CHECK(shapes[0] == etape::shape{20, 3});
+    CHECK(shapes[1] == etape::shape{20, 5});
+    CHECK(shapes[2] == etape::shape{20});
+    CHECK(shapes[3] == etape::shape{20});
+    CHECK(nn::gru_cell<double>(3, 5).weight_hh.shape() == etape::shape{15, 5});
+    CHECK(nn::rnn_cell<double>(3, 5).weight_ih.shape() == etape::shape{5, 3});
+
+    nn::random_generator random(11);
+    nn::initialize(model, random);
+    CHECK(model.encoder.name() == "encoder");
+    const double bound = 1 / std::sqrt(5.0);
+    for (const auto* p : {&model.encoder.weight_ih, &model.encoder.weight_hh, &model.encoder.bias_ih,
+                          &model.encoder.bias_hh}) {
+        CHECK(std::ranges::all_of(p->values(), [&](double w) { return std::abs(w) <= bound; }));
+        CHECK(std::ranges::any_of(p->values(), [&](double w) { return std::abs(w) > bound / 2; }));
+    }
+    sequence_model again{{3, 5}, {5, 2}};
+    nn::random_generator same(11);
+    nn::initialize(again, same);
+    CHECK(std::ranges::equal(model.encoder.weight_hh.values(), again.encoder.weight_hh.values()));
+    CHECK(std::ranges::equal(model.encoder.bias_hh.values(), again.encoder.bias_hh.values()));
+}
+
+TEST_CASE("recurrent cells: orthogonal recurrent weights, one orthogonal block per gate")
+{
+    etape::tape_scope<double> scope;
+    const std::size_t h = 6;
+    nn::gru_cell<double> cell(4, h, nn::recurrent_init::orthogonal);
+    nn::random_generator random(3);
+    cell.initialize(random);
+    const std::span<const double> w = cell.weight_hh.values();
+    for (std::size_t g = 0; g < 3; ++g) // W_g^T W_g = I for each gate's [hidden, hidden] block
+        for (std::size_t a = 0; a < h; ++a)
+            for (std::size_t b = 0; b < h; ++b) {
+                double dot = 0;
+                for (std::size_t k = 0; k < h; ++k)
+                    dot += w[(g * h + k) * h + a] * w[(g * h + k) * h + b];
+                CHECK(dot == doctest::Approx(a == b ? 1.0 : 0.0).epsilon(1e-12));
+            }
+    const double bound = 1 / std::sqrt(double(h));
+    CHECK(std::ranges::all_of(cell.weight_ih.values(), [&](double v) { return std::abs(v) <= bound; }));
+    CHECK(std::ranges::any_of(cell.weight_hh.values(), [&](double v) { return std::abs(v) > bound; }));
+}
+
+TEST_CASE("recurrent cells: a wrong input width, state shape or sequence names the layer and the shapes")
+{
+    etape::tape_scope<float> scope;
+    nn::lstm_cell<float> lstm(3, 4);
+    lstm.set_name("encoder.lstm");
+    const auto state = lstm.zero_state(2);
+    CHECK_THROWS_WITH_AS((void)lstm(etape::tensor<float>({2, 5}), state),
+                         "etape::nn: encoder.lstm (lstm_cell) expects an input of width 3 ([3] or [batch, 3]), "
+                         "got [2, 5]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)lstm(etape::tensor<float>({3, 3}), state),
+                         "etape::nn: encoder.lstm (lstm_cell) expects a state h of shape [3, 4] with the input [3, 3], "
+                         "got [2, 4]",
+                         etape::shape_error);
+    const nn::lstm_state<float> bad_c{state.h, state.c.reshape({4, 2})};
+    CHECK_THROWS_WITH_AS((void)lstm(etape::tensor<float>({2, 3}), bad_c),
+                         "etape::nn: encoder.lstm (lstm_cell) expects a state c of shape [2, 4] with the input [2, 3], "
+                         "got [4, 2]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)lstm(etape::tensor<float>({3}), state),
+                         "etape::nn: encoder.lstm (lstm_cell) expects a state h of shape [4] with the input [3], "
+                         "got [2, 4]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)nn::unroll(lstm, etape::tensor<float>({5, 2, 2, 3}), state),
+                         "etape::nn: encoder.lstm (lstm_cell) expects a sequence of inputs of width 3 ([steps, 3] or "
+                         "[steps, batch, 3]), got [5, 2, 2, 3]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)nn::unroll(lstm, etape::tensor<float>({5, 3, 3}), state),
+                         "etape::nn: encoder.lstm (lstm_cell) expects a state h of shape [3, 4] with the input [3, 3], "
+                         "got [2, 4]",
+                         etape::shape_error);
+
+    nn::gru_cell<float> gru(3, 4);
+    CHECK_THROWS_WITH_AS((void)gru(etape::tensor<float>({2, 4}), gru.zero_state(2)),
+                         "etape::nn: gru_cell expects an input of width 3 ([3] or [batch, 3]), got [2, 4]",
+                         etape::shape_error);
+    const std::vector<etape::tensor<float>> steps_given{etape::tensor<float>({2, 3}), etape::tensor<float>({2, 2})};
+    CHECK_THROWS_WITH_AS((void)nn::unroll(gru, steps_given, gru.zero_state(2)),
+                         "etape::nn: gru_cell expects an input of width 3 ([3] or [batch, 3]), got [2, 2]",
+                         etape::shape_error);
+    nn::rnn_cell<float> rnn(3, 4);
+    CHECK_THROWS_WITH_AS((void)rnn(etape::tensor<float>({2, 3}), rnn.zero_state()),
+                         "etape::nn: rnn_cell expects a state h of shape [2, 4] with the input [2, 3], got [4]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)nn::lstm_cell<float>(3, 0), "etape::nn: lstm_cell needs a hidden size of at least 1",
+                         std::invalid_argument);
+}
+
+TEST_CASE("recurrent cells: in anomaly mode a cell whose state turns inf from a finite input is named")
+{
+    etape::tape_scope<float> scope;
+    nn::rnn_cell<float, nn::activation::relu> rnn(3, 4);
+    rnn.set_name("encoder");
+    for (std::size_t j = 0; j < 3; ++j)
+        rnn.weight_ih.values()[4 * 3 - 1 - j] = 2e38f; // an update gone wrong: unit 3 sums to inf
+    const etape::tensor<float> x({2, 3}, 1.0f);
+    const etape::active_tensor<float> h = rnn.zero_state(2);
+    scope.get().detect_anomalies();
+    try {
+        (void)rnn(x, h);
+        FAIL("no anomaly reported");
+    } catch (const etape::anomaly_error& e) {
+        CHECK(std::string(e.what()).starts_with("etape::nn anomaly: encoder (rnn_cell) produced inf at element 3 "));
+    }
+    scope.get().detect_anomalies(false);
+    CHECK(std::isinf(rnn(x, h).values()[3])); // off: the inf goes through
 }

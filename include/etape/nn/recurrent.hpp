@@ -97,12 +97,33 @@ void give_adjoints(const node_input<T>& in, bool store, T* adjoints, std::size_t
             a[k] += d[k];
 }
 
-/// Reverse of the LSTM cell node, from the saved gates and tanh(c'):
+/// One row of the LSTM cell's reverse, from the saved gates and tanh(c'):
 ///   dc~ = dc' + dh' o (1 - tanh^2 c')       (the new cell state's total adjoint)
 ///   da_i = dc~ g i (1 - i)    da_f = dc~ c f (1 - f)
 ///   da_g = dc~ i (1 - g^2)    da_o = dh' tanh(c') o (1 - o)
 ///   dc = dc~ f
-/// da goes to both projections (x W_ih^T and h W_hh^T) and both biases.
+/// Every array a restrict parameter of its own, and the function out of
+/// line: g++ vectorized none of it written as offsets into one row inside
+/// the loop over rows, nor inlined (where it drops the restrict).
+template <class T>
+[[gnu::noinline]] void lstm_row_gradients(std::size_t h, const T* __restrict dh_next, const T* __restrict dc_next,
+                                          const T* __restrict i, const T* __restrict f, const T* __restrict g,
+                                          const T* __restrict o, const T* __restrict tanh_c, const T* __restrict c,
+                                          T* __restrict da_i, T* __restrict da_f, T* __restrict da_g,
+                                          T* __restrict da_o, T* __restrict dc) noexcept
+{
+    for (std::size_t j = 0; j < h; ++j) {
+        const T total = dc_next[j] + dh_next[j] * o[j] * (T(1) - tanh_c[j] * tanh_c[j]);
+        da_i[j] = total * g[j] * i[j] * (T(1) - i[j]);
+        da_f[j] = total * c[j] * f[j] * (T(1) - f[j]);
+        da_g[j] = total * i[j] * (T(1) - g[j] * g[j]);
+        da_o[j] = dh_next[j] * tanh_c[j] * o[j] * (T(1) - o[j]);
+        dc[j] = total * f[j];
+    }
+}
+
+/// Reverse of the LSTM cell node, row by row (lstm_row_gradients): da goes
+/// to both projections (x W_ih^T and h W_hh^T) and both biases, dc to c.
 template <class T>
 struct lstm_cell_reverse {
     node_input<T> gx, gh, bias_ih, bias_hh, c;
@@ -114,23 +135,12 @@ struct lstm_cell_reverse {
     void operator()(T* adjoints, slot_index, first_writes stores, const T* out) const noexcept
     {
         const std::size_t h = hidden, width = 4 * h;
-        T* __restrict da = work;
-        T* __restrict dc = work + width;
+        T* const da = work;
+        T* const dc = work + width;
         for (std::size_t r = 0; r < rows; ++r) {
-            const T* __restrict dh_next = out + r * h;
-            const T* __restrict dc_next = out + (rows + r) * h;
-            const T* __restrict gate = gates + r * width;
-            const T* __restrict tc = tanh_c + r * h;
-            const T* __restrict c_prev = c.values + r * h;
-            for (std::size_t j = 0; j < h; ++j) {
-                const T i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j];
-                const T total = dc_next[j] + dh_next[j] * o * (T(1) - tc[j] * tc[j]);
-                da[j] = total * g * i * (T(1) - i);
-                da[h + j] = total * c_prev[j] * f * (T(1) - f);
-                da[2 * h + j] = total * i * (T(1) - g * g);
-                da[3 * h + j] = dh_next[j] * tc[j] * o * (T(1) - o);
-                dc[j] = total * f;
-            }
+            const T* gate = gates + r * width;
+            lstm_row_gradients(h, out + r * h, out + (rows + r) * h, gate, gate + h, gate + 2 * h, gate + 3 * h,
+                               tanh_c + r * h, c.values + r * h, da, da + h, da + 2 * h, da + 3 * h, dc);
             give_adjoints(gx, stores_input(stores, 0), adjoints, r * width, da, width);
             give_adjoints(gh, stores_input(stores, 1), adjoints, r * width, da, width);
             give_adjoints(bias_ih, false, adjoints, 0, da, width);
@@ -140,40 +150,47 @@ struct lstm_cell_reverse {
     }
 };
 
-/// Reverse of the GRU cell node, from the saved gates and hn = W_hn h + b_hn:
+/// One row of the GRU cell's reverse, from the saved gates and hn = W_hn h + b_hn:
 ///   dn = dh' (1 - z)    dz = dh' (h - n)    dh = dh' z
 ///   da_n = dn (1 - n^2)    da_r = da_n hn r (1 - r)    da_z = dz z (1 - z)
-/// The input's side gets (da_r, da_z, da_n), the state's side (da_r, da_z,
-/// da_n r): the reset gate scales only the state's part of n.
+/// and da_hn = da_n r, n's part on the state's side (arrays apart, as for the LSTM).
+template <class T>
+[[gnu::noinline]] void gru_row_gradients(std::size_t w, const T* __restrict dh_next, const T* __restrict r,
+                                         const T* __restrict z, const T* __restrict n, const T* __restrict hn,
+                                         const T* __restrict h, T* __restrict da_r, T* __restrict da_z,
+                                         T* __restrict da_n, T* __restrict da_hn, T* __restrict dh) noexcept
+{
+    for (std::size_t j = 0; j < w; ++j) {
+        const T dan = dh_next[j] * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
+        da_r[j] = dan * hn[j] * r[j] * (T(1) - r[j]);
+        da_z[j] = dh_next[j] * (h[j] - n[j]) * z[j] * (T(1) - z[j]);
+        da_n[j] = dan;
+        da_hn[j] = dan * r[j];
+        dh[j] = dh_next[j] * z[j];
+    }
+}
+
+/// Reverse of the GRU cell node, row by row (gru_row_gradients): the
+/// input's side gets (da_r, da_z, da_n), the state's side (da_r, da_z,
+/// da_hn): the reset gate scales only the state's part of n.
 template <class T>
 struct gru_cell_reverse {
     node_input<T> gx, gh, bias_ih, bias_hh, h;
-    const T* gates;        // [rows, 3 hidden]: r, z, n after their activations
-    const T* hidden_n;     // [rows, hidden]: hn
-    T* work;               // one row's input-side da (3 hidden), the state side's n part (hidden) and dh (hidden)
+    const T* gates;    // [rows, 3 hidden]: r, z, n after their activations
+    const T* hidden_n; // [rows, hidden]: hn
+    T* work;           // one row's input-side da (3 hidden), da_hn (hidden) and dh (hidden)
     std::size_t rows, hidden;
 
     void operator()(T* adjoints, slot_index, first_writes stores, const T* out) const noexcept
     {
         const std::size_t w = hidden, width = 3 * w;
-        T* __restrict da = work;
-        T* __restrict da_hn = work + width;
-        T* __restrict dh = work + width + w;
+        T* const da = work;
+        T* const da_hn = work + width;
+        T* const dh = work + width + w;
         for (std::size_t r = 0; r < rows; ++r) {
-            const T* __restrict dy = out + r * w;
-            const T* __restrict gate = gates + r * width;
-            const T* __restrict hn = hidden_n + r * w;
-            const T* __restrict h_prev = h.values + r * w;
-            for (std::size_t j = 0; j < w; ++j) {
-                const T rg = gate[j], z = gate[w + j], n = gate[2 * w + j];
-                const T dn = dy[j] * (T(1) - z);
-                const T dan = dn * (T(1) - n * n);
-                da[j] = dan * hn[j] * rg * (T(1) - rg);
-                da[w + j] = dy[j] * (h_prev[j] - n) * z * (T(1) - z);
-                da[2 * w + j] = dan;
-                da_hn[j] = dan * rg;
-                dh[j] = dy[j] * z;
-            }
+            const T* gate = gates + r * width;
+            gru_row_gradients(w, out + r * w, gate, gate + w, gate + 2 * w, hidden_n + r * w, h.values + r * w, da,
+                              da + w, da + 2 * w, da_hn, dh);
             give_adjoints(gx, stores_input(stores, 0), adjoints, r * width, da, width);
             give_adjoints(bias_ih, false, adjoints, 0, da, width);
             // the state's side: r and z as the input's, then n's part through hn
@@ -619,6 +636,7 @@ concept recurrent_cell =
         { cell.step_from_projection(x, state) } -> std::same_as<typename C::state_type>;
         { cell.weight_ih } -> std::convertible_to<const active_tensor<typename C::value_type>&>;
         { cell.inputs() } -> std::convertible_to<std::size_t>;
+        { cell.hidden() } -> std::convertible_to<std::size_t>;
     };
 
 /// A sequence nn::unroll takes: one tensor [steps, batch, inputs] (or
@@ -644,6 +662,19 @@ template <class T>
     return state.h;
 }
 
+/// Throws naming the cell unless the state goes with a step's input x.
+template <class T>
+void check_states(const layer_name& cell, const shape& x, const active_tensor<T>& h, std::size_t hidden)
+{
+    check_state(cell, x, h.shape(), hidden, "h");
+}
+template <class T>
+void check_states(const layer_name& cell, const shape& x, const lstm_state<T>& state, std::size_t hidden)
+{
+    check_state(cell, x, state.h.shape(), hidden, "h");
+    check_state(cell, x, state.c.shape(), hidden, "c");
+}
+
 template <class Cell, class Sequence>
 [[nodiscard]] typename Cell::state_type unroll(const Cell& cell, const Sequence& xs, typename Cell::state_type state,
                                                std::vector<active_tensor<typename Cell::value_type>>* outputs)
@@ -661,6 +692,7 @@ template <class Cell, class Sequence>
                                  s);
         }
         const std::size_t steps = s[0], batch = s.rank() == 3 ? s[1] : 1;
+        check_states(cell, s.rank() == 3 ? shape{batch, width} : shape{width}, state, cell.hidden());
         if (steps == 0)
             return state;
         // every step's x W_ih^T in one matmul; step k reads rows k batch .. (k + 1) batch of it
