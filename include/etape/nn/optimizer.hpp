@@ -43,7 +43,9 @@ public:
     /// The parameters, in the model's declaration order.
     [[nodiscard]] const std::vector<named_parameter<T>>& parameters() const noexcept { return parameters_; }
 
-    /// The global norm of the last step's gradients, before clipping.
+    /// The global norm of the last step's gradients, before clipping; 0
+    /// when clipping is off (the norm is a pass over every gradient, which
+    /// a step without clipping does not make).
     [[nodiscard]] T last_gradient_norm() const noexcept { return last_norm_; }
 
 protected:
@@ -69,12 +71,14 @@ protected:
         etape::detail::require_recorded(*tape_, loss);
         etape::detail::sweep_from(*tape_, loss, bottom_ == ~slot_index{0} ? slot_index{1} : bottom_);
         ++steps_;
+        if (clip_norm_ == T(0))
+            return;
         double squares = 0;
         for (std::size_t i = 0; i < parameters_.size(); ++i)
             for (const T g : gradient(i))
                 squares += static_cast<double>(g) * static_cast<double>(g);
         last_norm_ = static_cast<T>(std::sqrt(squares));
-        if (clip_norm_ > T(0) && last_norm_ > clip_norm_) {
+        if (last_norm_ > clip_norm_) {
             const T scale = clip_norm_ / last_norm_;
             for (std::size_t i = 0; i < parameters_.size(); ++i)
                 for (T& g : gradient(i))
