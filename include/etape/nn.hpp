@@ -11,6 +11,8 @@
 #include <etape/nn/dataset.hpp>
 #include <etape/nn/dense.hpp>
 #include <etape/nn/digits.hpp>
+#include <etape/nn/dropout.hpp>
+#include <etape/nn/embedding.hpp>
 #include <etape/nn/fashion_mnist.hpp>
 #include <etape/nn/flatten.hpp>
 #include <etape/nn/init.hpp>

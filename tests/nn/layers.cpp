@@ -1,6 +1,7 @@
-// The layers besides dense: conv2d, max and average pooling, flatten. Each
-// forward against a hand computation, the gradients against central
-// differences, the node counts, and the errors that name the layer.
+// The layers besides dense: conv2d, max and average pooling, flatten,
+// dropout, embedding. Each forward against a hand computation, the
+// gradients against central differences, the node counts, the modes, and
+// the errors that name the layer.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -12,7 +13,10 @@
 
 #include <etape/etape.hpp>
 #include <etape/nn/conv2d.hpp>
+#include <etape/nn/dropout.hpp>
+#include <etape/nn/embedding.hpp>
 #include <etape/nn/flatten.hpp>
+#include <etape/nn/parameters.hpp>
 #include <etape/nn/pooling.hpp>
 
 #include "support/tensor_check.hpp"
@@ -301,4 +305,154 @@ TEST_CASE("flatten: [N, C, H, W] to [N, C H W] as a view, with no node")
     CHECK(flat(etape::tensor<float>({0, 5, 2})).shape() == etape::shape{0, 10});
     CHECK_THROWS_WITH_AS((void)flat(etape::tensor<float>({6})),
                          "etape::nn: flatten expects an input [N, ...] of rank 2 or more, got [6]", etape::shape_error);
+}
+
+// ---- dropout ----------------------------------------------------------------
+
+TEST_CASE_TEMPLATE("dropout: in training, about p of the elements zeroed, the others scaled by 1 / (1 - p)", T, float,
+                   double)
+{
+    etape::tape_scope<T> scope;
+    nn::dropout<T> drop(0.25);
+    CHECK(drop.training());
+    nn::random_generator run(11);
+    drop.initialize(run);
+    const etape::active_tensor<T> x(etape::tensor<T>({100, 100}, T(1)));
+    const auto before = scope.get().stats();
+    const etape::active_tensor<T> y = drop(x);
+    CHECK(scope.get().stats().nodes - before.nodes == 1);
+    REQUIRE(y.shape() == x.shape());
+    const T kept = static_cast<T>(1 / 0.75);
+    const auto zeros = std::ranges::count(y.values(), T(0));
+    CHECK(std::ranges::count(y.values(), kept) + zeros == 10000);
+    // binomial(10000, 0.25): standard deviation 43
+    CHECK(zeros > 2500 - 200);
+    CHECK(zeros < 2500 + 200);
+    // the mean is kept: 1 within a few standard deviations (0.006) of the sample mean
+    CHECK(moments<T>(y.values()).first == doctest::Approx(1.0).epsilon(0.03));
+    CHECK(std::ranges::equal(y.values(), drop.mask().values()));
+}
+
+TEST_CASE("dropout: the gradient is the mask, and the mask comes from the layer's seeded stream")
+{
+    etape::tape_scope<double> scope;
+    nn::dropout<double> a(0.5), b(0.5), c(0.5);
+    nn::random_generator run_a(3), run_b(3), run_c(4);
+    a.initialize(run_a);
+    b.initialize(run_b);
+    c.initialize(run_c);
+    const etape::active_tensor<double> x(etape_test::spread<double>({8, 16}));
+    const etape::active_tensor<double> ya = a(x), yb = b(x), yc = c(x);
+    CHECK(std::ranges::equal(ya.values(), yb.values())); // the same seed, the same mask
+    CHECK(!std::ranges::equal(ya.values(), yc.values()));
+    const etape::tensor<double> first_mask = a.mask();
+    const double* buffer = a.mask().data();
+    const etape::active_tensor<double> again = a(x);
+    CHECK(!std::ranges::equal(again.values(), ya.values())); // the stream moves on
+    CHECK(a.mask().data() == buffer);                        // into the same buffer
+    const auto r = etape_test::output_weights<double>(x.shape());
+    const auto [g] = etape::gradient(etape::sum(ya * r), x);
+    for (std::size_t k = 0; k < g.size(); ++k) {
+        CAPTURE(k);
+        CHECK(g.values()[k] == first_mask.values()[k] * r.values()[k]);
+        CHECK(ya.values()[k] == first_mask.values()[k] * x.values()[k]);
+    }
+}
+
+TEST_CASE("dropout: the gradient against central differences, the mask held fixed")
+{
+    nn::dropout<double> drop(0.3);
+    const auto r = etape_test::output_weights<double>({4, 6});
+    etape_test::check_tensor_gradient<double>(
+        [&](const etape::active_tensor<double>& x) { return etape_test::loss(drop(x), r); },
+        [&](std::span<const long double> x) {
+            std::vector<long double> y(x.size());
+            for (std::size_t k = 0; k < x.size(); ++k)
+                y[k] = drop.mask().values()[k] * x[k];
+            return etape_test::loss<double>(y, r);
+        },
+        etape_test::spread<double>({4, 6}));
+}
+
+TEST_CASE("dropout: the identity in evaluation mode and for p = 0, zeros for p = 1, and p checked")
+{
+    etape::tape_scope<float> scope;
+    nn::dropout<float> drop(0.9);
+    drop.set_training(false);
+    const etape::active_tensor<float> x(etape_test::spread<float>({3, 7}));
+    const auto before = scope.get().stats();
+    const etape::active_tensor<float> y = drop(x);
+    CHECK(scope.get().stats().nodes == before.nodes);
+    CHECK(y.first_slot() == x.first_slot());
+    CHECK(std::ranges::equal(y.values(), x.values()));
+    CHECK(nn::dropout<float>(0)(x).first_slot() == x.first_slot());
+    const etape::active_tensor<float> none = nn::dropout<float>(1)(x);
+    CHECK(std::ranges::all_of(none.values(), [](float v) { return v == 0; }));
+    CHECK_THROWS_WITH_AS(nn::dropout<float>(1.5), "etape::nn: dropout needs a probability in [0, 1], got 1.5",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(nn::dropout<float>(std::nan("")), std::invalid_argument);
+}
+
+// ---- embedding --------------------------------------------------------------
+
+TEST_CASE_TEMPLATE("embedding: rows of the table by index, the gradients of repeated rows adding up", T, float, double)
+{
+    etape::tape_scope<T> scope;
+    nn::embedding<T> embed(5, 3);
+    CHECK(embed.weight.shape() == etape::shape{5, 3});
+    const auto table = etape_test::spread<T>({5, 3});
+    std::ranges::copy(table.values(), embed.weight.values().begin());
+    const std::vector<std::size_t> tokens{4, 0, 4, 2};
+    const etape::active_tensor<T> y = embed(tokens);
+    REQUIRE(y.shape() == etape::shape{4, 3});
+    for (std::size_t k = 0; k < tokens.size(); ++k)
+        for (std::size_t j = 0; j < 3; ++j)
+            CHECK(y(k, j).value() == table(tokens[k], j));
+    const std::size_t pair[] = {1, 3};
+    CHECK(embed(std::span<const std::size_t>(pair)).shape() == etape::shape{2, 3});
+
+    const auto r = etape_test::output_weights<T>(y.shape());
+    const auto [g] = etape::gradient(etape::sum(y * r), embed.weight);
+    for (std::size_t j = 0; j < 3; ++j) {
+        CHECK(g(4, j) == r(0, j) + r(2, j));
+        CHECK(g(0, j) == r(1, j));
+        CHECK(g(2, j) == r(3, j));
+        CHECK(g(1, j) == 0);
+        CHECK(g(3, j) == 0);
+    }
+}
+
+TEST_CASE("embedding: the table's gradient against central differences")
+{
+    const std::vector<std::size_t> tokens{2, 0, 2, 3, 2};
+    const auto r = etape_test::output_weights<double>({5, 4});
+    etape_test::check_tensor_gradient<double>(
+        [&](const etape::active_tensor<double>& table) {
+            nn::embedding<double> embed(4, 4);
+            embed.weight = table;
+            return etape_test::loss(embed(tokens), r);
+        },
+        [&](std::span<const long double> table) {
+            std::vector<long double> y;
+            for (const std::size_t t : tokens)
+                y.insert(y.end(), table.begin() + static_cast<std::ptrdiff_t>(t * 4),
+                         table.begin() + static_cast<std::ptrdiff_t>(t * 4 + 4));
+            return etape_test::loss<double>(y, r);
+        },
+        etape_test::spread<double>({4, 4}));
+}
+
+TEST_CASE("embedding: an index out of range names the layer, the index and the vocabulary; N(0, 1) initialisation")
+{
+    etape::tape_scope<double> scope;
+    nn::embedding<double> embed(10, 400);
+    embed.set_name("tokens");
+    CHECK_THROWS_WITH_AS((void)embed(std::vector<std::size_t>{1, 2, 10}),
+                         "etape::nn: tokens (embedding) got index 10 at position 2, outside its vocabulary of 10",
+                         std::out_of_range);
+    nn::random_generator run(9);
+    nn::initialize(embed, run);
+    const auto [mean, deviation] = moments<double>(embed.weight.values());
+    CHECK(std::abs(mean) < 0.05);
+    CHECK(deviation == doctest::Approx(1.0).epsilon(0.05));
 }
