@@ -19,6 +19,7 @@
 #include <etape/nn/layer.hpp>
 #include <etape/nn/loss.hpp>
 #include <etape/nn/model_file.hpp>
+#include <etape/nn/normalization.hpp>
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/pooling.hpp>

@@ -1,23 +1,29 @@
 // The layers besides dense: conv2d, max and average pooling, flatten,
-// dropout, embedding. Each forward against a hand computation, the
-// gradients against central differences, the node counts, the modes, and
-// the errors that name the layer.
+// dropout, layer and batch normalisation, embedding. Each forward against a
+// hand computation, the gradients of every input and parameter against
+// central differences, the node counts, the modes, and the errors that name
+// the layer.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include <boost/hana/define_struct.hpp>
 #include <doctest/doctest.h>
 
 #include <etape/etape.hpp>
 #include <etape/nn/conv2d.hpp>
+#include <etape/nn/dense.hpp>
 #include <etape/nn/dropout.hpp>
 #include <etape/nn/embedding.hpp>
 #include <etape/nn/flatten.hpp>
+#include <etape/nn/normalization.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/pooling.hpp>
+#include <etape/nn/sequential.hpp>
 
 #include "support/tensor_check.hpp"
 
@@ -455,4 +461,302 @@ TEST_CASE("embedding: an index out of range names the layer, the index and the v
     const auto [mean, deviation] = moments<double>(embed.weight.values());
     CHECK(std::abs(mean) < 0.05);
     CHECK(deviation == doctest::Approx(1.0).epsilon(0.05));
+}
+
+// ---- layer normalisation ----------------------------------------------------
+
+namespace {
+
+/// Layer normalisation of rows of `width`, written out.
+std::vector<long double> layer_norm_reference(const std::vector<long double>& x, const std::vector<long double>& g,
+                                              const std::vector<long double>& b, std::size_t width, long double eps)
+{
+    std::vector<long double> y(x.size());
+    for (std::size_t r = 0; r < x.size() / width; ++r) {
+        long double mean = 0, var = 0;
+        for (std::size_t i = 0; i < width; ++i)
+            mean += x[r * width + i] / static_cast<long double>(width);
+        for (std::size_t i = 0; i < width; ++i)
+            var += (x[r * width + i] - mean) * (x[r * width + i] - mean) / static_cast<long double>(width);
+        for (std::size_t i = 0; i < width; ++i)
+            y[r * width + i] = g[i] * (x[r * width + i] - mean) / std::sqrt(var + eps) + b[i];
+    }
+    return y;
+}
+
+} // namespace
+
+TEST_CASE_TEMPLATE("layer_norm: each row by its mean and variance, then gain and bias, by hand", T, float, double)
+{
+    etape::tape_scope<T> scope;
+    nn::layer_norm<T> norm(4);
+    CHECK(std::ranges::all_of(norm.gain.values(), [](T v) { return v == 1; }));
+    std::ranges::copy(std::vector<T>{1, 2, -1, 0.5}, norm.gain.values().begin());
+    std::ranges::copy(std::vector<T>{0, 0.5, 0, -1}, norm.bias.values().begin());
+    const etape::tensor<T> x({2, 4}, {1, 2, 3, 4, -2, 0, 0, 6});
+    const etape::active_tensor<T> y = norm(x);
+    REQUIRE(y.shape() == etape::shape{2, 4});
+    // row 0: mean 2.5, variance (2.25 + 0.25 + 0.25 + 2.25) / 4 = 1.25
+    // row 1: mean 1, variance (9 + 1 + 1 + 25) / 4 = 9
+    const double s0 = 1 / std::sqrt(1.25 + 1e-5), s1 = 1 / std::sqrt(9 + 1e-5);
+    const std::vector<double> want{-1.5 * s0, 2 * -0.5 * s0 + 0.5, -1 * 0.5 * s0, 0.5 * 1.5 * s0 - 1,
+                                   -3 * s1,   2 * -1 * s1 + 0.5,   -1 * -1 * s1,  0.5 * 5 * s1 - 1};
+    for (std::size_t k = 0; k < want.size(); ++k) {
+        CAPTURE(k);
+        CHECK(static_cast<double>(y.values()[k]) == doctest::Approx(want[k]).epsilon(1e-6));
+    }
+}
+
+TEST_CASE_TEMPLATE("layer_norm: gradients of input, gain and bias against central differences", T, float, double)
+{
+    const std::size_t width = 5;
+    const etape::shape xs{2, 3, width};
+    const auto r = etape_test::output_weights<T>(xs);
+    etape_test::check_tensor_gradients<T>(
+        [&](const std::vector<etape::active_tensor<T>>& a) {
+            nn::layer_norm<T> norm(width);
+            norm.gain = a[1];
+            norm.bias = a[2];
+            return etape_test::loss(norm(a[0]), r);
+        },
+        [&](const numbers& v) { return etape_test::loss<T>(layer_norm_reference(v[0], v[1], v[2], width, 1e-5L), r); },
+        {etape_test::spread<T>(xs, 2.0), etape_test::spread<T>({width}, 1.5), etape_test::spread<T>({width}, 0.5)});
+}
+
+TEST_CASE("layer_norm: one node per call, for any rank, and a wrong width naming the layer")
+{
+    etape::tape_scope<double> scope;
+    nn::layer_norm<double> norm(3);
+    const etape::active_tensor<double> x(etape_test::spread<double>({2, 2, 3}));
+    const auto before = scope.get().stats();
+    CHECK(norm(x).shape() == etape::shape{2, 2, 3});
+    CHECK(norm(etape::tensor<double>({3}, {1, 2, 4})).shape() == etape::shape{3});
+    CHECK(scope.get().stats().nodes - before.nodes == 2);
+    CHECK(scope.get().stats().statements == before.statements);
+    norm.set_name("encoder.norm");
+    CHECK_THROWS_WITH_AS((void)norm(etape::tensor<double>({2, 4})),
+                         "etape::nn: encoder.norm (layer_norm) expects an input [..., 3], got [2, 4]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS(nn::layer_norm<double>(3, -1.0), "etape::nn: layer_norm needs an epsilon in [0, inf], got -1",
+                         std::invalid_argument);
+}
+
+// ---- batch normalisation ----------------------------------------------------
+
+namespace {
+
+/// Batch normalisation of x [n, c, plane] per channel, written out: with
+/// the batch's statistics, or with the given mean and variance.
+std::vector<long double> batch_norm_reference(const std::vector<long double>& x, const std::vector<long double>& g,
+                                              const std::vector<long double>& b, std::size_t n, std::size_t c,
+                                              std::size_t plane, const std::vector<long double>* fixed_mean = nullptr,
+                                              const std::vector<long double>* fixed_var = nullptr)
+{
+    std::vector<long double> y(x.size());
+    const auto m = static_cast<long double>(n * plane);
+    for (std::size_t ch = 0; ch < c; ++ch) {
+        long double mean = 0, var = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < plane; ++k)
+                mean += x[(i * c + ch) * plane + k] / m;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < plane; ++k)
+                var += (x[(i * c + ch) * plane + k] - mean) * (x[(i * c + ch) * plane + k] - mean) / m;
+        if (fixed_mean) {
+            mean = (*fixed_mean)[ch];
+            var = (*fixed_var)[ch];
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < plane; ++k) {
+                const std::size_t at = (i * c + ch) * plane + k;
+                y[at] = g[ch] * (x[at] - mean) / std::sqrt(var + 1e-5L) + b[ch];
+            }
+    }
+    return y;
+}
+
+} // namespace
+
+TEST_CASE_TEMPLATE("batch_norm: training uses the batch's statistics and moves the running ones by the momentum", T,
+                   float, double)
+{
+    etape::tape_scope<T> scope;
+    nn::batch_norm<T> norm(2);
+    CHECK(norm.training());
+    std::ranges::copy(std::vector<T>{2, 0.5}, norm.gain.values().begin());
+    std::ranges::copy(std::vector<T>{1, -1}, norm.bias.values().begin());
+    // channel 0: 1, 2, 3, 6: mean 3, variance 14 / 4 (unbiased 14 / 3)
+    // channel 1: 10, 20, 30, 40: mean 25, variance 500 / 4 (unbiased 500 / 3)
+    const etape::tensor<T> x({4, 2}, {1, 10, 2, 20, 3, 30, 6, 40});
+    const etape::active_tensor<T> y = norm(x);
+    const double s0 = 1 / std::sqrt(3.5 + 1e-5), s1 = 1 / std::sqrt(125 + 1e-5);
+    // rows of x: (1, 10), (2, 20), (3, 30), (6, 40)
+    const std::vector<double> want{2 * -2 * s0 + 1, 0.5 * -15 * s1 - 1, //
+                                   2 * -1 * s0 + 1, 0.5 * -5 * s1 - 1,  //
+                                   2 * 0 * s0 + 1,  0.5 * 5 * s1 - 1,   //
+                                   2 * 3 * s0 + 1,  0.5 * 15 * s1 - 1};
+    for (std::size_t k = 0; k < want.size(); ++k) {
+        CAPTURE(k);
+        CHECK(static_cast<double>(y.values()[k]) == doctest::Approx(want[k]).epsilon(1e-6));
+    }
+    CHECK(static_cast<double>(norm.running_mean(0)) == doctest::Approx(0.3));
+    CHECK(static_cast<double>(norm.running_mean(1)) == doctest::Approx(2.5));
+    CHECK(static_cast<double>(norm.running_var(0)) == doctest::Approx(0.9 + 0.1 * 14 / 3.0));
+    CHECK(static_cast<double>(norm.running_var(1)) == doctest::Approx(0.9 + 0.1 * 500 / 3.0));
+    // a second batch moves them again: running = 0.9 running + 0.1 batch
+    (void)norm(etape::tensor<T>({2, 2}, {0, 0, 2, 4}));
+    CHECK(static_cast<double>(norm.running_mean(0)) == doctest::Approx(0.9 * 0.3 + 0.1 * 1));
+    CHECK(static_cast<double>(norm.running_mean(1)) == doctest::Approx(0.9 * 2.5 + 0.1 * 2));
+    CHECK(static_cast<double>(norm.running_var(0)) == doctest::Approx(0.9 * (0.9 + 0.1 * 14 / 3.0) + 0.1 * 2));
+    CHECK(static_cast<double>(norm.running_var(1)) == doctest::Approx(0.9 * (0.9 + 0.1 * 500 / 3.0) + 0.1 * 8));
+}
+
+TEST_CASE_TEMPLATE("batch_norm: evaluation uses the running statistics and leaves them be", T, float, double)
+{
+    etape::tape_scope<T> scope;
+    nn::batch_norm<T> norm(2, {0.5, 1e-5});
+    norm.gain.values()[1] = T(3);
+    norm.bias.values()[0] = T(0.5);
+    norm.running_mean.values()[0] = T(1);
+    norm.running_mean.values()[1] = T(-2);
+    norm.running_var.values()[0] = T(4);
+    norm.running_var.values()[1] = T(0.25);
+    norm.set_training(false);
+    const etape::tensor<T> x({1, 2, 1, 2}, {3, 5, 0, -1});
+    const etape::active_tensor<T> y = norm(x); // one value per channel is fine in evaluation
+    const double s0 = 1 / std::sqrt(4 + 1e-5), s1 = 1 / std::sqrt(0.25 + 1e-5);
+    const std::vector<double> want{2 * s0 + 0.5, 4 * s0 + 0.5, 3 * 2 * s1, 3 * 1 * s1};
+    for (std::size_t k = 0; k < want.size(); ++k)
+        CHECK(static_cast<double>(y.values()[k]) == doctest::Approx(want[k]).epsilon(1e-6));
+    CHECK(norm.running_mean(0) == T(1));
+    CHECK(norm.running_var(1) == T(0.25));
+}
+
+TEST_CASE_TEMPLATE("batch_norm: gradients of input, gain and bias against central differences", T, float, double)
+{
+    for (const bool training : {true, false})
+        for (const etape::shape xs : {etape::shape{5, 3}, etape::shape{2, 3, 2, 3}}) {
+            CAPTURE(training);
+            CAPTURE(xs.to_string());
+            const std::size_t plane = xs.rank() == 4 ? xs[2] * xs[3] : 1;
+            const std::vector<long double> mean{0.25L, -0.5L, 1}, var{0.5L, 2, 1.5L};
+            const auto r = etape_test::output_weights<T>(xs);
+            etape_test::check_tensor_gradients<T>(
+                [&](const std::vector<etape::active_tensor<T>>& a) {
+                    nn::batch_norm<T> norm(3);
+                    norm.gain = a[1];
+                    norm.bias = a[2];
+                    for (std::size_t c = 0; c < 3; ++c) {
+                        norm.running_mean.values()[c] = static_cast<T>(mean[c]);
+                        norm.running_var.values()[c] = static_cast<T>(var[c]);
+                    }
+                    norm.set_training(training);
+                    return etape_test::loss(norm(a[0]), r);
+                },
+                [&](const numbers& v) {
+                    const auto y = training ? batch_norm_reference(v[0], v[1], v[2], xs[0], 3, plane)
+                                            : batch_norm_reference(v[0], v[1], v[2], xs[0], 3, plane, &mean, &var);
+                    return etape_test::loss<T>(y, r);
+                },
+                {etape_test::spread<T>(xs, 2.0), etape_test::spread<T>({3}, 1.5), etape_test::spread<T>({3}, 0.5)});
+        }
+}
+
+TEST_CASE("batch_norm: one node per call, buffers in the walk, modes from set_training, errors naming the layer")
+{
+    struct block {
+        BOOST_HANA_DEFINE_STRUCT(block, (nn::conv2d<double>, conv), (nn::batch_norm<double>, norm),
+                                 (nn::dropout<double>, drop));
+    };
+    etape::tape_scope<double> scope;
+    block model{{1, 2, 3}, nn::batch_norm<double>(2), nn::dropout<double>(0.5)};
+    nn::random_generator run(1);
+    nn::initialize(model, run);
+    const auto saved = nn::buffers(model);
+    REQUIRE(saved.size() == 2);
+    CHECK(saved[0].name == "norm.running_mean");
+    CHECK(saved[1].name == "norm.running_var");
+    CHECK(saved[1].tensor == &model.norm.running_var);
+    CHECK(nn::parameters(model)[3].name == "norm.bias");
+    CHECK(nn::parameter_count(model) == 2 * 9 + 2 + 2 + 2);
+
+    const etape::active_tensor<double> x(etape_test::spread<double>({2, 2, 3, 3}));
+    const auto before = scope.get().stats();
+    (void)model.norm(x);
+    CHECK(scope.get().stats().nodes - before.nodes == 1);
+    CHECK(scope.get().stats().statements == before.statements);
+
+    nn::set_training(model, false);
+    CHECK(!model.norm.training());
+    CHECK(!model.drop.training());
+    nn::set_training(model, true);
+    CHECK(model.drop.training());
+
+    CHECK_THROWS_WITH_AS((void)model.norm(etape::tensor<double>({2, 3, 4, 4})),
+                         "etape::nn: norm (batch_norm) expects an input [N, 2] or [N, 2, H, W], got [2, 3, 4, 4]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS((void)model.norm(etape::tensor<double>({1, 2})),
+                         "etape::nn: norm (batch_norm) expects more than one value per channel in training mode, got "
+                         "[1, 2]",
+                         etape::shape_error);
+    CHECK_THROWS_WITH_AS(nn::batch_norm<double>(2, {1.5, 1e-5}),
+                         "etape::nn: batch_norm needs a momentum in [0, 1], got 1.5", std::invalid_argument);
+}
+
+TEST_CASE("normalisation and convolution: in anomaly mode a NaN or inf from a finite input names the layer")
+{
+    etape::tape_scope<float> scope;
+    nn::layer_norm<float> rows(3, 0.0);           // epsilon 0: a constant row divides 0 by 0
+    nn::batch_norm<float> channels(2, {0.1, 0.0}); // likewise a constant channel
+    nn::conv2d<float> conv(1, 1, 1);
+    rows.set_name("encoder.norm");
+    channels.set_name("trunk.norm");
+    conv.set_name("trunk.conv");
+    conv.weight.values()[0] = 1e38f; // 1e38 * 10 overflows
+    const etape::tensor<float> constant({2, 3}, {1, 2, 3, 4, 4, 4});
+    const etape::tensor<float> image({2, 2}, {1, 5, 1, 6});
+    const etape::tensor<float> pixels({1, 1, 1, 2}, {1, 10});
+    const auto report = [](const auto& forward) {
+        try {
+            (void)forward();
+        } catch (const etape::anomaly_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no anomaly reported");
+    };
+    scope.get().detect_anomalies();
+    CHECK(report([&] { return rows(constant); }) ==
+          "etape::nn anomaly: encoder.norm (layer_norm) produced NaN at element 3 of its output [2, 3] from a finite "
+          "input");
+    CHECK(report([&] { return channels(image); }) ==
+          "etape::nn anomaly: trunk.norm (batch_norm) produced NaN at element 0 of its output [2, 2] from a finite "
+          "input");
+    CHECK(report([&] { return conv(pixels); }) ==
+          "etape::nn anomaly: trunk.conv (conv2d) produced inf at element 1 of its output [1, 1, 1, 2] from a finite "
+          "input");
+    scope.get().detect_anomalies(false);
+    CHECK(std::isnan(rows(constant).values()[3])); // off: the NaN goes through
+}
+
+// ---- together ---------------------------------------------------------------
+
+TEST_CASE("layers: a small CNN as a sequential, initialised, run in both modes")
+{
+    etape::tape_scope<float> scope;
+    using cnn = nn::sequential<nn::conv2d<float, nn::activation::elu>, nn::batch_norm<float>, nn::max_pool2d,
+                               nn::flatten, nn::dropout<float>, nn::layer_norm<float>, nn::dense<float>>;
+    cnn net{{1, 4, 3, {1, 1}}, nn::batch_norm<float>(4), nn::max_pool2d(2), {}, nn::dropout<float>(0.5),
+            nn::layer_norm<float>(4 * 4 * 4), {4 * 4 * 4, 10}};
+    nn::random_generator run(2024);
+    nn::initialize(net, run);
+    CHECK(net.layer<3>().name() == "3");
+    const etape::tensor<float> images = etape_test::spread<float>({6, 1, 8, 8});
+    const etape::active_tensor<float> train = net(images);
+    CHECK(train.shape() == etape::shape{6, 10});
+    CHECK(!std::ranges::equal(net(images).values(), train.values())); // another dropout mask
+    const auto [g] = etape::gradient(etape::sum(train * train), net.layer<0>().weight);
+    CHECK(std::ranges::any_of(g.values(), [](float v) { return v != 0; }));
+    nn::set_training(net, false);
+    const etape::active_tensor<float> first = net(images), second = net(images);
+    CHECK(std::ranges::equal(first.values(), second.values())); // no dropout, fixed statistics
 }
