@@ -141,11 +141,18 @@ struct bound_active {
     void leaf_values(const T** out) const noexcept { out[0] = data; }
 };
 
-/// A value tensor inside an expression: shares the tensor's storage.
+/// A value tensor inside an expression: shares the tensor's storage, and
+/// so do its copies (an expression is copied as it is built and recorded;
+/// a tensor's own copy would copy the values each time).
 template <class T>
 struct value_leaf {
     using value_type = T;
     static constexpr std::size_t leaf_count = 0;
+
+    explicit value_leaf(const tensor<T>& t) : values(t.reshape(t.shape())) {}
+    value_leaf(const value_leaf& other) : values(other.values.reshape(other.values.shape())) {}
+    value_leaf& operator=(const value_leaf&) = delete;
+
     tensor<T> values;
 };
 
@@ -279,7 +286,7 @@ template <class T, class X>
     if constexpr (tensor_expression<X>)
         return x;
     else if constexpr (std::same_as<X, tensor<T>>)
-        return value_leaf<T>{x.reshape(x.shape())}; // a view: shares the storage
+        return value_leaf<T>(x);
     else if constexpr (std::same_as<X, var<T>>)
         return scalar_leaf<T>{x};
     else if constexpr (expression<X>)

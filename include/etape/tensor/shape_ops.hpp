@@ -4,6 +4,8 @@
 // Layer: tensor.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -111,9 +113,10 @@ template <class X, class T = typename std::remove_cvref_t<X>::value_type>
         if (indices[r] >= rows)
             throw std::out_of_range("etape: gather_rows: index " + std::to_string(indices[r]) + " (position " +
                                     std::to_string(r) + ") out of range for extent " + std::to_string(rows));
-    std::vector<std::size_t> extents(in.shape.extents().begin(), in.shape.extents().end());
+    std::array<std::size_t, shape::max_rank> extents{};
+    std::copy(in.shape.extents().begin(), in.shape.extents().end(), extents.begin());
     extents[0] = indices.size();
-    const shape out_shape{std::span<const std::size_t>(extents)};
+    const shape out_shape{std::span<const std::size_t>(extents.data(), in.shape.rank())};
 
     tape<T>& t = active_tape<T>();
     auto* index = t.template allocate_scratch<std::uint32_t>(indices.size());

@@ -1,12 +1,16 @@
 // A training step through a convolution, batch normalisation, pooling,
 // flatten, layer normalisation and dense allocates nothing once the first
 // step has sized the tape.
+#include <vector>
+
 #include <boost/hana/define_struct.hpp>
 #include <doctest/doctest.h>
 
 #include <etape/etape.hpp>
 #include <etape/nn/conv2d.hpp>
 #include <etape/nn/dense.hpp>
+#include <etape/nn/dropout.hpp>
+#include <etape/nn/embedding.hpp>
 #include <etape/nn/flatten.hpp>
 #include <etape/nn/normalization.hpp>
 #include <etape/nn/optimizer.hpp>
@@ -46,6 +50,38 @@ TEST_CASE_TEMPLATE("layers: a training step allocates nothing after the first", 
     const auto step = [&] {
         const etape::active_tensor<T> y = model(images);
         optimizer.step(etape::sum(y * y));
+        scope.get().rewind(start);
+    };
+    step();
+    step();
+    const long before = etape_test::allocations();
+    for (int i = 0; i < 3; ++i)
+        step();
+    CHECK(etape_test::allocations() - before == 0);
+}
+
+namespace {
+
+struct bag_of_words {
+    BOOST_HANA_DEFINE_STRUCT(bag_of_words, (nn::embedding<float>, words), (nn::dropout<float>, drop),
+                             (nn::dense<float>, out));
+};
+
+} // namespace
+
+TEST_CASE("layers: embedding and dropout steps allocate nothing after the first")
+{
+    etape::tape_scope<float> scope;
+    bag_of_words model{{50, 8}, nn::dropout<float>(0.25), {8, 2}};
+    nn::random_generator run(1);
+    nn::initialize(model, run);
+    nn::sgd<float> optimizer(model, {.learning_rate = 0.01f});
+    const std::vector<std::size_t> words{3, 14, 15, 9, 26, 5};
+    const etape::tensor<float> targets({6, 2}, 0.5f);
+    const auto start = scope.get().position();
+    const auto step = [&] {
+        const etape::active_tensor<float> y = model.out(model.drop(model.words(words)));
+        optimizer.step(etape::sum((y - targets) * (y - targets)));
         scope.get().rewind(start);
     };
     step();
