@@ -8,9 +8,11 @@
 //     dx[n, c, i s + p - pad, j s + q - pad] += w[f, c, p, q] dy[n, f, i, j]
 //     dw[f, c, p, q] += sum_{n, i, j} dy[n, f, i, j] x[n, c, i s + p - pad, j s + q - pad]
 //     db[f]          += sum_{n, i, j} dy[n, f, i, j]
-// Every loop nest ends in a run of j along one output row (contiguous in y
-// and dy; contiguous in x for stride 1), whose bounds exclude the padding,
-// so the inner loops carry no branches.
+// Each image's patches are first laid out as columns (im2col: one row per
+// (c, p, q), one column per output position), so that the forward and the
+// first two sums of the reverse are matrix products (CBLAS when the build
+// has it); the copies run along output rows whose bounds exclude the
+// padding, so their inner loops carry no branches.
 #pragma once
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <etape/tensor/matmul.hpp>
 #include <etape/tensor/node_input.hpp>
 
 namespace etape {
@@ -71,38 +74,16 @@ struct output_run {
     [[nodiscard]] std::size_t size() const noexcept { return last - first; }
 };
 
-/// y[j] += a x[j s] for j < count.
+/// y[j s] += x[j] for j < count.
 template <class T>
-void add_scaled_strided(std::size_t count, T a, const T* __restrict x, std::size_t s, T* __restrict y) noexcept
+void add_strided(std::size_t count, const T* __restrict x, T* __restrict y, std::size_t s) noexcept
 {
     if (s == 1)
         for (std::size_t j = 0; j < count; ++j)
-            y[j] += a * x[j];
+            y[j] += x[j];
     else
         for (std::size_t j = 0; j < count; ++j)
-            y[j] += a * x[j * s];
-}
-
-/// y[j s] += a x[j] for j < count.
-template <class T>
-void scatter_scaled_strided(std::size_t count, T a, const T* __restrict x, T* __restrict y, std::size_t s) noexcept
-{
-    if (s == 1)
-        for (std::size_t j = 0; j < count; ++j)
-            y[j] += a * x[j];
-    else
-        for (std::size_t j = 0; j < count; ++j)
-            y[j * s] += a * x[j];
-}
-
-/// sum_j a[j] b[j s] for j < count.
-template <class T>
-accumulator_t<T> dot_strided(std::size_t count, const T* a, const T* b, std::size_t s) noexcept
-{
-    accumulator_t<T> sum = 0;
-    for (std::size_t j = 0; j < count; ++j)
-        sum += static_cast<accumulator_t<T>>(a[j]) * b[j * s];
-    return sum;
+            y[j * s] += x[j];
 }
 
 /// For kernel offset (p, q), calls visit(out, in, count) once per output row
@@ -125,39 +106,81 @@ void for_each_kernel_row(const conv2d_geometry& g, std::size_t p, std::size_t q,
     }
 }
 
-/// y = conv2d(x, w) + b, written into y (N x F x OH x OW).
+/// Copies one image's input patches into `col` [C KH KW, OH OW]: row (c, p,
+/// q) holds, for every output position, the input the kernel's element (p,
+/// q) of channel c meets there, 0 where it meets the padding.
 template <class T>
-void conv2d_forward(const conv2d_geometry& g, const T* x, const T* w, const T* bias, T* y) noexcept
+void image_to_columns(const conv2d_geometry& g, const T* __restrict image, T* __restrict col) noexcept
 {
-    const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow, kernel = g.kh * g.kw;
-    for (std::size_t n = 0; n < g.n; ++n)
-        for (std::size_t f = 0; f < g.f; ++f) {
-            T* __restrict yp = y + (n * g.f + f) * plane_out;
-            std::fill(yp, yp + plane_out, bias ? bias[f] : T(0));
-            for (std::size_t c = 0; c < g.c; ++c) {
-                const T* xp = x + (n * g.c + c) * plane_in;
-                const T* wk = w + (f * g.c + c) * kernel;
-                for (std::size_t p = 0; p < g.kh; ++p)
-                    for (std::size_t q = 0; q < g.kw; ++q) {
-                        const T wv = wk[p * g.kw + q];
-                        for_each_kernel_row(g, p, q, [&](std::size_t out, std::size_t in, std::size_t count) {
-                            add_scaled_strided(count, wv, xp + in, g.stride, yp + out);
-                        });
-                    }
+    const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+    for (std::size_t c = 0; c < g.c; ++c)
+        for (std::size_t p = 0; p < g.kh; ++p)
+            for (std::size_t q = 0; q < g.kw; ++q) {
+                T* row = col + ((c * g.kh + p) * g.kw + q) * plane_out;
+                const T* xp = image + c * plane_in;
+                if (g.padding > 0)
+                    std::fill(row, row + plane_out, T(0));
+                for_each_kernel_row(g, p, q, [&](std::size_t out, std::size_t in, std::size_t count) {
+                    T* __restrict to = row + out;
+                    const T* __restrict from = xp + in;
+                    if (g.stride == 1)
+                        std::copy(from, from + count, to);
+                    else
+                        for (std::size_t j = 0; j < count; ++j)
+                            to[j] = from[j * g.stride];
+                });
             }
-        }
 }
 
+/// The adjoint of image_to_columns: adds each element of `col` to the input
+/// it was copied from.
+template <class T>
+void add_columns_to_image(const conv2d_geometry& g, const T* __restrict col, T* image) noexcept
+{
+    const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+    for (std::size_t c = 0; c < g.c; ++c)
+        for (std::size_t p = 0; p < g.kh; ++p)
+            for (std::size_t q = 0; q < g.kw; ++q) {
+                const T* row = col + ((c * g.kh + p) * g.kw + q) * plane_out;
+                T* xp = image + c * plane_in;
+                for_each_kernel_row(g, p, q, [&](std::size_t out, std::size_t in, std::size_t count) {
+                    add_strided(count, row + out, xp + in, g.stride);
+                });
+            }
+}
+
+/// y = conv2d(x, w) + b, written into y (N x F x OH x OW): per image, the
+/// patches as columns (image_to_columns) and one matrix product
+/// y_n [F, OH OW] = w [F, C KH KW] col [C KH KW, OH OW], on CBLAS when the
+/// build has it. `col` holds C KH KW x OH OW values.
+template <class T>
+void conv2d_forward(const conv2d_geometry& g, const T* x, const T* w, const T* bias, T* y, T* col) noexcept
+{
+    const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow, patch = g.c * g.kh * g.kw;
+    for (std::size_t n = 0; n < g.n; ++n) {
+        T* yn = y + n * g.f * plane_out;
+        for (std::size_t f = 0; f < g.f; ++f)
+            std::fill(yn + f * plane_out, yn + (f + 1) * plane_out, bias ? bias[f] : T(0));
+        image_to_columns(g, x + n * g.c * plane_in, col);
+        gemm_accumulate(false, false, g.f, plane_out, patch, w, patch, col, plane_out, yn, plane_out);
+    }
+}
+
+/// The reverse, per image: dw += dy_n col^T and dcol = w^T dy_n, whose
+/// columns add back into dx (add_columns_to_image). `col` and `dcol` are
+/// the node's two buffers of C KH KW x OH OW values, written in each sweep.
 template <class T>
 struct conv2d_reverse {
     node_input<T> x;
     node_input<T> w;
     std::optional<node_input<T>> bias;
     conv2d_geometry g;
+    T* col;
+    T* dcol;
 
     void operator()(T* adjoints, slot_index, first_writes, const T* dy) const noexcept
     {
-        const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow, kernel = g.kh * g.kw;
+        const std::size_t plane_in = g.h * g.w, plane_out = g.oh * g.ow, patch = g.c * g.kh * g.kw;
         if (bias && bias->active) {
             T* db = bias->adjoints(adjoints);
             for (std::size_t f = 0; f < g.f; ++f) {
@@ -170,35 +193,21 @@ struct conv2d_reverse {
                 db[f] += static_cast<T>(sum);
             }
         }
-        if (!x.active && !w.active)
-            return;
         // x and w may be the same tensor: their adjoints are never restrict.
         T* dx = x.active ? x.adjoints(adjoints) : nullptr;
         T* dw = w.active ? w.adjoints(adjoints) : nullptr;
-        for (std::size_t n = 0; n < g.n; ++n)
-            for (std::size_t f = 0; f < g.f; ++f) {
-                const T* dyp = dy + (n * g.f + f) * plane_out;
-                for (std::size_t c = 0; c < g.c; ++c) {
-                    const std::size_t in_plane = (n * g.c + c) * plane_in, kernel_at = (f * g.c + c) * kernel;
-                    for (std::size_t p = 0; p < g.kh; ++p)
-                        for (std::size_t q = 0; q < g.kw; ++q) {
-                            const std::size_t wi = kernel_at + p * g.kw + q;
-                            if (dx) {
-                                const T wv = w.values[wi];
-                                for_each_kernel_row(g, p, q, [&](std::size_t out, std::size_t in, std::size_t count) {
-                                    scatter_scaled_strided(count, wv, dyp + out, dx + in_plane + in, g.stride);
-                                });
-                            }
-                            if (dw) {
-                                accumulator_t<T> sum = 0;
-                                for_each_kernel_row(g, p, q, [&](std::size_t out, std::size_t in, std::size_t count) {
-                                    sum += dot_strided(count, dyp + out, x.values + in_plane + in, g.stride);
-                                });
-                                dw[wi] += static_cast<T>(sum);
-                            }
-                        }
-                }
+        for (std::size_t n = 0; n < g.n && (dx || dw); ++n) {
+            const T* dyn = dy + n * g.f * plane_out;
+            if (dw) {
+                image_to_columns(g, x.values + n * g.c * plane_in, col);
+                gemm_accumulate(false, true, g.f, patch, plane_out, dyn, plane_out, col, plane_out, dw, patch);
             }
+            if (dx) {
+                std::fill(dcol, dcol + patch * plane_out, T(0));
+                gemm_accumulate(true, false, patch, plane_out, g.f, w.values, patch, dyn, plane_out, dcol, plane_out);
+                add_columns_to_image(g, dcol, dx + n * g.c * plane_in);
+            }
+        }
     }
 };
 
@@ -247,11 +256,14 @@ template <class T>
     const std::size_t size = g.n * g.f * g.oh * g.ow;
     tape<T>& t = active_tape<T>();
     T* y = t.template allocate_scratch<T>(size);
-    conv2d_forward(g, x.values, w.values, bias ? bias->values : nullptr, y);
+    const std::size_t columns = g.c * g.kh * g.kw * g.oh * g.ow;
+    T* col = t.template allocate_scratch<T>(columns);
+    T* dcol = t.template allocate_scratch<T>(columns);
+    conv2d_forward(g, x.values, w.values, bias ? bias->values : nullptr, y, col);
     const std::array<node_operand<T>, 3> operands{x.operand(), w.operand(),
                                                   bias ? bias->operand() : node_operand<T>{}};
     const std::array<node_input_slots, 3> written{x.slots(), w.slots(), bias ? bias->slots() : node_input_slots{}};
-    const slot_index first = t.record_node(size, conv2d_reverse<T>{std::move(x), std::move(w), std::move(bias), g},
+    const slot_index first = t.record_node(size, conv2d_reverse<T>{std::move(x), std::move(w), std::move(bias), g, col, dcol},
                                            {"conv2d", std::span(operands.data(), bias ? 3 : 2)},
                                            std::span<const node_input_slots>(written));
     return active_tensor<T>(y, shape{g.n, g.f, g.oh, g.ow}, first, t);

@@ -115,27 +115,34 @@ template <tensor_expression X>
     tape<T>& t = active_tape<T>();
     T* y = t.template allocate_scratch<T>(size);
     slot_index* argmax = t.template allocate_scratch<slot_index>(size);
+    // One output row at a time, the window's elements in order, each against
+    // the whole row's running maxima: the windows of a row are independent and
+    // the inner loop vectorises, where one window after the other is one long
+    // dependency chain.
     for (std::size_t plane = 0; plane < g.planes; ++plane) {
         const std::size_t plane_at = plane * g.h * g.w;
         const T* xp = ix.values + plane_at;
-        for (std::size_t i = 0; i < g.oh; ++i)
+        for (std::size_t i = 0; i < g.oh; ++i) {
+            const std::size_t out = (plane * g.oh + i) * g.ow, top = i * g.stride * g.w;
+            T* __restrict best = y + out;
+            slot_index* __restrict at = argmax + out;
             for (std::size_t j = 0; j < g.ow; ++j) {
-                const std::size_t corner = i * g.stride * g.w + j * g.stride;
-                std::size_t at = corner;
-                T best = xp[corner];
-                for (std::size_t p = 0; p < g.size; ++p)
-                    for (std::size_t q = 0; q < g.size; ++q) {
-                        const std::size_t k = corner + p * g.w + q;
-                        // strictly greater, or the first NaN: ties keep the first maximum
-                        if (!(xp[k] <= best) && !std::isnan(best)) {
-                            best = xp[k];
-                            at = k;
-                        }
-                    }
-                const std::size_t out = (plane * g.oh + i) * g.ow + j;
-                y[out] = best;
-                argmax[out] = static_cast<slot_index>(plane_at + at);
+                best[j] = xp[top + j * g.stride];
+                at[j] = static_cast<slot_index>(plane_at + top + j * g.stride);
             }
+            for (std::size_t p = 0; p < g.size; ++p)
+                for (std::size_t q = p == 0 ? 1 : 0; q < g.size; ++q) {
+                    const std::size_t offset = top + p * g.w + q;
+                    const T* __restrict row = xp + offset;
+                    for (std::size_t j = 0; j < g.ow; ++j) {
+                        const T v = row[j * g.stride];
+                        // strictly greater, or the first NaN: ties keep the first maximum
+                        const bool take = !(v <= best[j]) && best[j] == best[j];
+                        best[j] = take ? v : best[j];
+                        at[j] = take ? static_cast<slot_index>(plane_at + offset + j * g.stride) : at[j];
+                    }
+                }
+        }
     }
     const node_operand<T> operand = ix.operand();
     const node_input_slots written = ix.slots();
