@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the network benchmark (etape_bench_nn) in Release, runs it and
 # prints the table of median times per training step and their ratios
-# (bench/nn/ratios.py).
+# (scripts/bench_nn_ratios.py).
 #
 #   scripts/bench_nn.sh                       # the whole suite (below)
 #   scripts/bench_nn.sh --benchmark_filter=X  # one process, with these extra arguments
@@ -53,4 +53,4 @@ else
 fi
 
 echo
-python3 "$root/bench/nn/ratios.py" "${outputs[@]}"
+python3 "$root/scripts/bench_nn_ratios.py" "${outputs[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The ratio table of etape_bench_nn, from its Google Benchmark JSON output.
 
-    bench/nn/ratios.py OUT.json [MORE.json ...] [--time cpu|real] [--markdown]
+    scripts/bench_nn_ratios.py OUT.json [MORE.json ...] [--time cpu|real] [--markdown]
 
 Benchmark names are nn/<case>/<impl> (impl: hand, etape, torch). For each
 case and impl the script pools the repetitions of every file given (the
