@@ -1,5 +1,6 @@
 // A contiguous array of trivially copyable values that grows geometrically
-// and never shrinks, so a tape reuses its memory between recordings.
+// and shrinks only when asked (shrink_to_fit), so a tape reuses its memory
+// between recordings.
 // Layer: core (storage under the tape).
 #pragma once
 
@@ -61,6 +62,21 @@ public:
         size_ = n;
     }
 
+    /// Gives back the memory past size(); may throw std::bad_alloc, in which
+    /// case nothing changed.
+    void shrink_to_fit()
+    {
+        if (capacity_ == size_)
+            return;
+        std::unique_ptr<U[]> kept;
+        if (size_ > 0) {
+            kept = std::make_unique_for_overwrite<U[]>(size_);
+            std::memcpy(static_cast<void*>(kept.get()), data_.get(), size_ * sizeof(U));
+        }
+        data_ = std::move(kept);
+        capacity_ = size_;
+    }
+
 private:
     void grow(std::size_t needed)
     {
@@ -112,6 +128,24 @@ public:
     void commit(std::size_t count) noexcept { size_ += count; }
 
     void truncate(std::size_t new_size) noexcept { size_ = std::min(size_, new_size); }
+
+    /// Gives back the memory past size(); on std::bad_alloc nothing changed.
+    void shrink_to_fit()
+    {
+        if (capacity_ == size_)
+            return;
+        std::unique_ptr<A[]> a;
+        std::unique_ptr<B[]> b;
+        if (size_ > 0) {
+            a = std::make_unique_for_overwrite<A[]>(size_);
+            b = std::make_unique_for_overwrite<B[]>(size_);
+            std::memcpy(static_cast<void*>(a.get()), first_.get(), size_ * sizeof(A));
+            std::memcpy(static_cast<void*>(b.get()), second_.get(), size_ * sizeof(B));
+        }
+        first_ = std::move(a);
+        second_ = std::move(b);
+        capacity_ = size_;
+    }
 
 private:
     std::unique_ptr<A[]> first_;

@@ -1,11 +1,25 @@
 // Bump allocator for the payloads of tape nodes (fused kernels, external
-// functions): blocks are kept and reused after a rewind.
+// functions) and their scratch memory (tensor values, saved data): a stack
+// of blocks that a rewind gives back and the next recording reuses.
 // Layer: core (storage under the tape).
+//
+// Blocks [0, current] hold the live recording; every block after the
+// current one is free. An allocation that does not fit the rest of the
+// current block takes the smallest free block that holds it, moved to just
+// after the current one; it obtains a fresh block from the system when no
+// free block is large enough, and when it is small (up to the standard
+// block size) and only large blocks are free. So recordings that alternate
+// on one tape (a training step and an evaluation pass, each rewinding to
+// its own position) settle on the blocks they need, whatever order their
+// allocations come in, and touch no fresh memory after that;
+// release_unused() gives the free blocks back.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace etape::detail {
@@ -30,28 +44,32 @@ public:
 
     [[nodiscard]] void* allocate(std::size_t bytes, std::size_t alignment)
     {
-        for (;;) {
-            if (current_ < blocks_.size()) {
-                const std::size_t start = (offset_ + alignment - 1) / alignment * alignment;
-                if (start + bytes <= blocks_[current_].size) {
-                    offset_ = start + bytes;
-                    return blocks_[current_].data.get() + start;
-                }
-                if (current_ + 1 < blocks_.size() && blocks_[current_ + 1].size >= bytes + alignment) {
-                    ++current_;
-                    offset_ = 0;
-                    continue;
-                }
-            }
-            // No block after the current one fits: insert a fresh block here.
-            const std::size_t size = std::max(block_size, bytes + alignment);
-            const std::size_t at = blocks_.empty() ? 0 : current_ + 1;
-            blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(at),
-                           block{std::make_unique_for_overwrite<std::byte[]>(size), size});
-            current_ = at;
-            offset_ = 0;
+        if (current_ < blocks_.size())
+            if (void* p = take(blocks_[current_], offset_, bytes, alignment))
+                return p;
+        const std::size_t needed = bytes + alignment; // enough at any alignment of a block's start
+        const std::size_t next = std::min(current_ + 1, blocks_.size()); // the current block may be released
+        std::size_t best = blocks_.size();
+        for (std::size_t i = next; i < blocks_.size(); ++i)
+            if (blocks_[i].size >= needed && (best == blocks_.size() || blocks_[i].size < blocks_[best].size))
+                best = i;
+        // a small allocation in a large block would leave the large
+        // allocation that follows it in a later recording without one
+        const bool fresh = best == blocks_.size() || (needed <= block_size && blocks_[best].size > block_size);
+        if (fresh) {
+            best = blocks_.size();
+            const std::size_t size = std::max(block_size, needed);
+            blocks_.push_back(block{std::make_unique_for_overwrite<std::byte[]>(size), size});
         }
+        std::swap(blocks_[next], blocks_[best]); // free blocks have no order: the chosen one goes next
+        current_ = next;
+        offset_ = 0;
+        return take(blocks_[current_], offset_, bytes, alignment);
     }
+
+    /// Frees the blocks that hold nothing: those after the current one, and
+    /// the current one when nothing is allocated in it.
+    void release_unused() noexcept { blocks_.resize(std::min(blocks_.size(), offset_ == 0 ? current_ : current_ + 1)); }
 
     /// Bytes held by the arena's blocks.
     [[nodiscard]] std::size_t capacity() const noexcept
@@ -68,6 +86,20 @@ private:
         std::unique_ptr<std::byte[]> data;
         std::size_t size;
     };
+
+    /// `bytes` at `alignment` from `offset` on in `b`, moving `offset` past
+    /// them; nullptr when the rest of the block is too small.
+    [[nodiscard]] static std::byte* take(block& b, std::size_t& offset, std::size_t bytes,
+                                         std::size_t alignment) noexcept
+    {
+        const auto base = reinterpret_cast<std::uintptr_t>(b.data.get());
+        const std::size_t start = (base + offset + alignment - 1) / alignment * alignment - base;
+        if (start > b.size || bytes > b.size - start)
+            return nullptr;
+        offset = start + bytes;
+        return b.data.get() + start;
+    }
+
     std::vector<block> blocks_;
     std::size_t current_ = 0;
     std::size_t offset_ = 0;

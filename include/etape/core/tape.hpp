@@ -473,6 +473,32 @@ public:
     /// Number of slots, the passive slot 0 included.
     [[nodiscard]] slot_index size() const noexcept { return slots_; }
 
+    /// Gives the memory the tape holds beyond its current recording back to
+    /// the system: the arena blocks and array capacity that a rewind freed
+    /// for reuse. For a long program after a large one-off recording; the
+    /// next recording that needs the memory obtains (and faults) it afresh.
+    /// Positions, vars and tensors of the current recording stay valid; the
+    /// adjoints move, so a span from gradient_view or vjp_view does not. On
+    /// std::bad_alloc (an array is copied into one of its exact size) some
+    /// memory stays held, and the recording is unchanged.
+    void release_unused()
+    {
+        arena_.release_unused();
+        try {
+            statement_end_.shrink_to_fit();
+            operands_.shrink_to_fit();
+            nodes_.shrink_to_fit();
+            node_inputs_.shrink_to_fit();
+            adjoints_.shrink_to_fit();
+            if constexpr (checked_build)
+                slot_epoch_.shrink_to_fit();
+        } catch (...) {
+            update_room(); // the arrays shrunk so far
+            throw;
+        }
+        update_room();
+    }
+
     [[nodiscard]] tape_stats stats() const noexcept
     {
         tape_stats s;
