@@ -55,6 +55,36 @@ TEST_CASE_TEMPLATE("recording after a rewind allocates nothing", T, ETAPE_TEST_T
     CHECK(second == first);
 }
 
+TEST_CASE_TEMPLATE("a recording that the tape reserved room for allocates nothing", T, ETAPE_TEST_TYPES)
+{
+    constexpr int steps = 20000;
+    const auto record = [] {
+        etape::var<T> a = T(0.5), b = T(-0.25), y = T(0.75);
+        for (int i = 0; i < steps; ++i)
+            y = etape::elu(a * y + b); // one statement of three operands
+        return y.value();
+    };
+    etape::tape_scope<T> grown, reserved;
+    long before = allocations.load();
+    T unreserved_value;
+    {
+        etape::tape_scope<T> use(grown.get());
+        unreserved_value = record();
+    }
+    CHECK(allocations.load() - before > 0); // without room, the arrays grow as it records
+
+    reserved.get().reserve(steps + 3, 3 * steps);
+    before = allocations.load();
+    T reserved_value;
+    {
+        etape::tape_scope<T> use(reserved.get());
+        reserved_value = record();
+    }
+    CHECK(allocations.load() - before == 0);
+    CHECK(reserved_value == unreserved_value);
+    CHECK_THROWS_AS(reserved.get().reserve(std::size_t{1} << 33, 0), std::length_error);
+}
+
 TEST_CASE_TEMPLATE("a step that registers, records and writes its gradient into a buffer allocates nothing",
                    T, ETAPE_TEST_TYPES)
 {

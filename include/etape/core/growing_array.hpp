@@ -1,28 +1,30 @@
-// A contiguous array of trivially copyable values that grows geometrically
-// and shrinks only when asked (shrink_to_fit), so a tape reuses its memory
-// between recordings.
+// A contiguous array of trivially copyable values that grows geometrically,
+// without copying once it is large (growable_memory), and shrinks only when
+// asked (shrink_to_fit), so a tape reuses its memory between recordings.
 // Layer: core (storage under the tape).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <type_traits>
+
+#include <etape/core/growable_memory.hpp>
 
 namespace etape::detail {
 
 template <class U>
 class growing_array {
     static_assert(std::is_trivially_copyable_v<U>, "tape storage holds trivially copyable values only");
+    static_assert(alignof(U) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 public:
-    [[nodiscard]] U* data() noexcept { return data_.get(); }
-    [[nodiscard]] const U* data() const noexcept { return data_.get(); }
+    [[nodiscard]] U* data() noexcept { return static_cast<U*>(memory_.data()); }
+    [[nodiscard]] const U* data() const noexcept { return static_cast<const U*>(memory_.data()); }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-    U& operator[](std::size_t i) noexcept { return data_[i]; }
-    const U& operator[](std::size_t i) const noexcept { return data_[i]; }
+    U& operator[](std::size_t i) noexcept { return data()[i]; }
+    const U& operator[](std::size_t i) const noexcept { return data()[i]; }
 
     /// Makes room for `extra` more values; may throw std::bad_alloc, in which
     /// case nothing changed. Returns where the next value goes.
@@ -30,7 +32,7 @@ public:
     {
         if (capacity_ - size_ < extra) [[unlikely]]
             grow(size_ + extra);
-        return data_.get() + size_;
+        return data() + size_;
     }
 
     /// Appends `count` values already written at reserve_more()'s pointer.
@@ -58,37 +60,27 @@ public:
     {
         reserve_more(n > size_ ? n - size_ : 0);
         if (n > 0)
-            std::memset(static_cast<void*>(data_.get()), 0, n * sizeof(U));
+            std::memset(static_cast<void*>(data()), 0, n * sizeof(U));
         size_ = n;
     }
 
-    /// Gives back the memory past size(); may throw std::bad_alloc, in which
-    /// case nothing changed.
+    /// Gives back the memory past size() (a mapped block keeps up to 2 MiB);
+    /// may throw std::bad_alloc, in which case nothing changed.
     void shrink_to_fit()
     {
-        if (capacity_ == size_)
-            return;
-        std::unique_ptr<U[]> kept;
-        if (size_ > 0) {
-            kept = std::make_unique_for_overwrite<U[]>(size_);
-            std::memcpy(static_cast<void*>(kept.get()), data_.get(), size_ * sizeof(U));
-        }
-        data_ = std::move(kept);
-        capacity_ = size_;
+        memory_.resize(size_ * sizeof(U), size_ * sizeof(U));
+        capacity_ = memory_.bytes() / sizeof(U);
     }
 
 private:
     void grow(std::size_t needed)
     {
         const std::size_t target = std::max({needed, 2 * capacity_, std::size_t{1024}});
-        auto fresh = std::make_unique_for_overwrite<U[]>(target);
-        if (size_ > 0)
-            std::memcpy(static_cast<void*>(fresh.get()), data_.get(), size_ * sizeof(U));
-        data_ = std::move(fresh);
-        capacity_ = target;
+        memory_.resize(target * sizeof(U), size_ * sizeof(U));
+        capacity_ = memory_.bytes() / sizeof(U);
     }
 
-    std::unique_ptr<U[]> data_;
+    growable_memory memory_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
 };
@@ -98,30 +90,23 @@ private:
 template <class A, class B>
 class growing_pair {
     static_assert(std::is_trivially_copyable_v<A> && std::is_trivially_copyable_v<B>);
+    static_assert(alignof(A) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ && alignof(B) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 public:
-    [[nodiscard]] A* first() noexcept { return first_.get(); }
-    [[nodiscard]] const A* first() const noexcept { return first_.get(); }
-    [[nodiscard]] B* second() noexcept { return second_.get(); }
-    [[nodiscard]] const B* second() const noexcept { return second_.get(); }
+    [[nodiscard]] A* first() noexcept { return static_cast<A*>(first_.data()); }
+    [[nodiscard]] const A* first() const noexcept { return static_cast<const A*>(first_.data()); }
+    [[nodiscard]] B* second() noexcept { return static_cast<B*>(second_.data()); }
+    [[nodiscard]] const B* second() const noexcept { return static_cast<const B*>(second_.data()); }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
-    /// Makes room for `extra` more pairs; on std::bad_alloc nothing changed.
+    /// Makes room for `extra` more pairs; on std::bad_alloc nothing that
+    /// holds values changed.
     void reserve_more(std::size_t extra)
     {
         if (capacity_ - size_ >= extra)
             return;
-        const std::size_t target = std::max({size_ + extra, 2 * capacity_, std::size_t{1024}});
-        auto a = std::make_unique_for_overwrite<A[]>(target);
-        auto b = std::make_unique_for_overwrite<B[]>(target);
-        if (size_ > 0) {
-            std::memcpy(static_cast<void*>(a.get()), first_.get(), size_ * sizeof(A));
-            std::memcpy(static_cast<void*>(b.get()), second_.get(), size_ * sizeof(B));
-        }
-        first_ = std::move(a);
-        second_ = std::move(b);
-        capacity_ = target;
+        resize_both(std::max({size_ + extra, 2 * capacity_, std::size_t{1024}}));
     }
 
     /// Appends `count` pairs already written at first() + size(), second() + size().
@@ -129,27 +114,22 @@ public:
 
     void truncate(std::size_t new_size) noexcept { size_ = std::min(size_, new_size); }
 
-    /// Gives back the memory past size(); on std::bad_alloc nothing changed.
-    void shrink_to_fit()
-    {
-        if (capacity_ == size_)
-            return;
-        std::unique_ptr<A[]> a;
-        std::unique_ptr<B[]> b;
-        if (size_ > 0) {
-            a = std::make_unique_for_overwrite<A[]>(size_);
-            b = std::make_unique_for_overwrite<B[]>(size_);
-            std::memcpy(static_cast<void*>(a.get()), first_.get(), size_ * sizeof(A));
-            std::memcpy(static_cast<void*>(b.get()), second_.get(), size_ * sizeof(B));
-        }
-        first_ = std::move(a);
-        second_ = std::move(b);
-        capacity_ = size_;
-    }
+    /// Gives back the memory past size(); on std::bad_alloc nothing that
+    /// holds values changed.
+    void shrink_to_fit() { resize_both(size_); }
 
 private:
-    std::unique_ptr<A[]> first_;
-    std::unique_ptr<B[]> second_;
+    void resize_both(std::size_t pairs)
+    {
+        // Each resize keeps the values; if the second throws, the first
+        // block is merely larger or smaller than capacity_ says.
+        first_.resize(pairs * sizeof(A), size_ * sizeof(A));
+        second_.resize(pairs * sizeof(B), size_ * sizeof(B));
+        capacity_ = std::min(first_.bytes() / sizeof(A), second_.bytes() / sizeof(B));
+    }
+
+    growable_memory first_;
+    growable_memory second_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
 };

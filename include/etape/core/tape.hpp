@@ -325,6 +325,13 @@ public:
     /// Rewinds to the empty recording (only the passive slot 0 remains).
     void clear() { rewind(tape_position{}); }
 
+    /// Makes room for `statements` more statements (or inputs) with
+    /// `operands` operands in all, so that recording them obtains no memory:
+    /// a long first recording then grows no array as it goes. Throws
+    /// std::length_error past the tape's limits and std::bad_alloc, before
+    /// changing anything that holds a value.
+    void reserve(std::size_t statements, std::size_t operands) { make_room(statements, statements, operands); }
+
     // ---- adjoints and the reverse sweep -------------------------------------
 
     /// Sets every adjoint to zero (sized to the recording).
