@@ -75,20 +75,23 @@ public:
     /// A copy of the values as a value tensor.
     [[nodiscard]] tensor<T> value() const { return tensor<T>(shape_, values()); }
 
-    /// One element as a var (its slot is first_slot() + flat index).
+    /// One element as a var (its slot is first_slot() + flat index). An
+    /// index out of range, or a count of indices other than the rank,
+    /// throws std::out_of_range in every build: a wrong slot would give a
+    /// wrong gradient without a word.
     template <std::integral... I>
     [[nodiscard]] var<T> operator()(I... index) const
     {
-        const std::size_t flat = detail::flat_index<checked_build>(
+        const std::size_t flat = detail::flat_index<true>(
             shape_, std::array<std::size_t, sizeof...(I)>{static_cast<std::size_t>(index)...});
         return var<T>::with_stamp(first_ + static_cast<slot_index>(flat), values_[flat], stamp_);
     }
 
-    /// Element `flat` of the row-major order.
+    /// Element `flat` of the row-major order (std::out_of_range past the end,
+    /// in every build).
     [[nodiscard]] var<T> at(std::size_t flat) const
     {
-        if constexpr (checked_build)
-            if (flat >= size())
+        if (flat >= size())
                 throw std::out_of_range("etape: index " + std::to_string(flat) + " out of range for " +
                                         std::to_string(size()) + " elements of " + shape_.to_string());
         return var<T>::with_stamp(first_ + static_cast<slot_index>(flat), values_[flat], stamp_);
