@@ -87,20 +87,33 @@ TEST_CASE_TEMPLATE("recordings of two sizes that alternate reuse the tape's memo
 
     const T first_step = step_at(), first_evaluation = evaluate_at();
     const std::size_t capacity = tape.stats().capacity_bytes;
+    constexpr int rounds = 100;
+    std::vector<T> steps(rounds), evaluations(rounds); // nothing is allocated while counting
+    std::vector<std::size_t> capacities(rounds);
     const long faults = minor_faults();
-    for (int round = 0; round < 100; ++round) {
+    for (int round = 0; round < rounds; ++round) {
+        steps[round] = step_at();
+        evaluations[round] = evaluate_at();
+        capacities[round] = tape.stats().capacity_bytes;
+    }
+    const long fresh_pages = faults >= 0 ? minor_faults() - faults : 0;
+    for (int round = 0; round < rounds; ++round) {
         CAPTURE(round);
-        REQUIRE(step_at() == first_step);
-        REQUIRE(evaluate_at() == first_evaluation);
-        REQUIRE(tape.stats().capacity_bytes == capacity);
+        CHECK(steps[round] == first_step);
+        CHECK(evaluations[round] == first_evaluation);
+        CHECK(capacities[round] == capacity);
     }
-    if (faults >= 0) {
-        // Each round writes more than 10 MiB of the tape's memory (2500
-        // pages of 4 KiB): fresh memory would fault thousands of pages.
-        const long fresh_pages = minor_faults() - faults;
-        CAPTURE(fresh_pages);
-        CHECK(fresh_pages < 64);
-    }
+    // The rounds write more than 10 MiB of the tape's memory each (2,500
+    // pages of 4 KiB, 250,000 in all): fresh memory would fault that many.
+    // AddressSanitizer's own bookkeeping faults a few pages (48 measured,
+    // more under load); otherwise none was.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr long allowed = 1024;
+#else
+    constexpr long allowed = 64;
+#endif
+    CAPTURE(fresh_pages);
+    CHECK(fresh_pages < allowed);
 }
 
 TEST_CASE_TEMPLATE("two recordings that need the same memory in another order need it once", T, ETAPE_TEST_TYPES)
