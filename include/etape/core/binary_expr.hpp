@@ -31,7 +31,7 @@ public:
     [[nodiscard]] constexpr value_type value() const noexcept { return value_; }
 
     template <class Writer>
-    constexpr void record(Writer& w, value_type multiplier) const
+    [[gnu::always_inline]] constexpr void record(Writer& w, value_type multiplier) const
     {
         if constexpr (A::operand_count > 0)
             a_.record(w, multiplier * static_cast<value_type>(p_.partial_left(a_.value(), b_.value(), value_)));

@@ -119,16 +119,33 @@ inline constexpr children_in_place_t children_in_place{};
 
 /// Where a statement's operands go while it records: straight into the
 /// tape's operand arrays, reserved beforehand for operand_count entries.
+/// Outside the checked build it also checks each operand's recording mark
+/// (tape::surely_holds, inline, with the tape's mark and floor held here;
+/// tape::require_held decides the rare rest and throws before the tape
+/// keeps the statement).
 template <class T>
 struct operand_writer {
     T* partial;
     slot_index* slot;
     const tape<T>* owner;
+    std::uint32_t mark_now = owner->recording_mark();
 
     void push(slot_index s, T d) noexcept
     {
         *partial++ = d;
         *slot++ = s;
+    }
+
+    /// Checks an operand of `slot` whose var holds `word` (its mark, and
+    /// in bit 0 whether it is its slot's only var: a var copied into an
+    /// expression is not, so its word is its mark).
+    [[gnu::always_inline]] void note(slot_index s, std::uint32_t word) const
+    {
+        if (word != mark_now) [[unlikely]] {
+            const std::uint32_t mark = word & ~std::uint32_t{1};
+            if (!owner->surely_holds(s, mark)) [[unlikely]]
+                owner->require_held(s, mark);
+        }
     }
 };
 

@@ -25,7 +25,7 @@ namespace detail {
 template <class T>
 void require_recorded(const tape<T>& t, const var<T>& v)
 {
-    if (v.slot() >= t.size())
+    if (v.slot() >= t.size()) [[unlikely]]
         throw tape_error("etape: gradient asked of a var (slot " + std::to_string(v.slot()) +
                          ") that is not on the active tape's recording (" + std::to_string(t.size()) + " slots)");
     v.check_on(t);
@@ -111,15 +111,17 @@ void gradient_into(const var<T>& y, std::type_identity_t<std::span<const var<T>>
     slot_index below_lowest = none, highest = 0, gaps = 0;
     const slot_index first = xs.empty() ? 0 : xs[0].slot();
     slot_index expected = first;
+    std::uint32_t doubt = 0; // var::doubt_on of every input, or-ed
     for (const var<T>& x : xs) {
         const slot_index s = x.slot();
         below_lowest = std::min(below_lowest, static_cast<slot_index>(s - 1));
         highest = std::max(highest, s);
         gaps |= s ^ expected++; // stays zero while the slots are first, first + 1, ...
+        doubt |= x.doubt_on(t);
     }
     const slot_index lowest = below_lowest == none ? none : below_lowest + 1;
     const bool consecutive = first != 0 && gaps == 0;
-    if (highest >= t.size() || checked_build)
+    if (doubt != 0 || highest >= t.size()) [[unlikely]]
         for (const auto& x : xs)
             detail::require_recorded(t, x); // throws, naming the var
     detail::sweep_from(t, y, lowest);

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,7 @@
 #include <etape/core/node_arena.hpp>
 #include <etape/core/number_text.hpp>
 #include <etape/core/slot_intervals.hpp>
+#include <etape/core/tape_identity.hpp>
 
 namespace etape {
 
@@ -296,14 +298,23 @@ public:
     }
 
     /// Drops everything recorded after `p`; vars created before it keep their
-    /// slots (model parameters), later ones become invalid (checked build:
-    /// using them throws).
+    /// slots (model parameters), later ones become invalid: using them
+    /// throws tape_error, in every build (see the recording marks below).
     void rewind(const tape_position& p)
     {
         if (!is_on_recording(p))
             throw tape_error("etape: rewind to a position (" + std::to_string(p.slots) + " slots, " +
                              std::to_string(p.operands) + " operands, " + std::to_string(p.nodes) +
                              " nodes) that is not on this tape's recording (" + std::to_string(size()) + " slots)");
+        std::size_t kept = rewinds_.size(); // of the rewinds, those to below p
+        while (kept > 0 && rewinds_[kept - 1].slots >= p.slots)
+            --kept;
+        rewinds_.reserve(std::max<std::size_t>(kept + 1, 8)); // may throw: before anything changes
+        ++generation_;
+        rewinds_.erase(rewinds_.begin() + static_cast<std::ptrdiff_t>(kept), rewinds_.end());
+        rewinds_.push_back({generation_, p.slots});
+        never_dropped_below_ = std::min(never_dropped_below_, p.slots);
+        mark_now_ = (identity_.value() << 24) | static_cast<std::uint32_t>((generation_ & generation_mask) << 1);
         destroy_nodes_after(p.nodes);
         nodes_.truncate(p.nodes);
         node_inputs_.truncate(p.nodes > 0 ? nodes_[p.nodes - 1].inputs_end : 0);
@@ -317,7 +328,7 @@ public:
         forget_notes_after(p);
         if constexpr (checked_build) {
             slot_epoch_.truncate(p.slots);
-            ++epoch_;
+            epoch_ = next_epoch();
         }
         update_room();
     }
@@ -532,6 +543,76 @@ public:
             return slot < slot_epoch_.size() ? slot_epoch_[slot] : ~std::uint32_t{0};
         else
             return 0;
+    }
+
+    // ---- recording marks (every build but the checked one) --------------
+    // A var carries the mark of the recording it was made in: the tape's
+    // identity (8 bits, 1 to 255) and the tape's rewind generation (23
+    // bits). A rewind starts a new generation and drops the slots from its
+    // position on; a var is held when it was marked by this tape and no
+    // rewind since its generation dropped its slot.
+
+    /// The mark of a var made now.
+    [[nodiscard]] std::uint32_t recording_mark() const noexcept { return mark_now_; }
+
+    /// Slots below this were never dropped by a rewind.
+    [[nodiscard]] slot_index never_dropped_below() const noexcept { return never_dropped_below_; }
+
+    /// The bits of a mark that hold the tape's identity.
+    static constexpr std::uint32_t identity_bits = std::uint32_t{0xff} << 24;
+
+    /// True when `mark` is this tape's.
+    [[nodiscard]] bool marked(std::uint32_t mark) const noexcept { return mark >> 24 == identity_.value(); }
+
+    /// The fast test of every operand: true when a var of `slot` marked
+    /// `mark` is surely held (made in this generation, or below every
+    /// rewind so far); false when holds_marked must decide.
+    [[nodiscard]] [[gnu::always_inline]] bool surely_holds(slot_index slot, std::uint32_t mark) const noexcept
+    {
+        return mark == mark_now_ || (slot < never_dropped_below_ && marked(mark));
+    }
+
+    /// surely_holds without a branch, for loops over many vars: zero when
+    /// a var of `slot` marked `mark` is surely held.
+    [[nodiscard]] std::uint32_t doubt(slot_index slot, std::uint32_t mark) const noexcept
+    {
+        return (mark ^ mark_now_) & (slot < never_dropped_below_ ? identity_bits : ~std::uint32_t{0});
+    }
+
+    /// True when a var of `slot` marked `mark` (by this tape) is held: no
+    /// rewind since its generation went down to its slot or below. A var
+    /// older than 2^23 rewinds is taken for one of the newest 2^23
+    /// generations with the same low bits.
+    [[nodiscard]] bool holds_marked(slot_index slot, std::uint32_t mark) const noexcept
+    {
+        if (slot >= size())
+            return false;
+        if (surely_holds(slot, mark))
+            return true;
+        const std::uint64_t low = (mark >> 1) & generation_mask;
+        const std::uint64_t made = generation_ - ((generation_ - low) & generation_mask);
+        // rewinds_ keeps, of the rewinds so far, those with no later one to
+        // a lower position: the first after `made` went lowest since
+        const auto later = std::upper_bound(rewinds_.begin(), rewinds_.end(), made,
+                                            [](std::uint64_t g, const rewind_record& r) { return g < r.generation; });
+        return later == rewinds_.end() || slot < later->slots;
+    }
+
+    /// Throws tape_error unless a var of `slot` marked `mark` is held on
+    /// this tape (a passive var, slot 0, always is). Out of line and cold:
+    /// called only when surely_holds fails, with values, so that no caller
+    /// has to keep its var or expression in memory for it.
+    [[gnu::noinline, gnu::cold]] void require_held(slot_index slot, std::uint32_t mark) const
+    {
+        if (slot == 0)
+            return;
+        if (!marked(mark))
+            throw tape_error("etape: var (slot " + std::to_string(slot) +
+                             ") belongs to another tape than the one it is used on (another thread's, or "
+                             "an inactive scope's)");
+        if (!holds_marked(slot, mark))
+            throw tape_error("etape: var (slot " + std::to_string(slot) +
+                             ") is used after its recording was rewound or cleared");
     }
 
     /// True when `slot`, stamped with `epoch`, is still part of the recording.
@@ -1081,7 +1162,28 @@ private:
                 nodes_[k - 1].destroy(nodes_[k - 1].payload);
     }
 
+    static constexpr unsigned generation_bits = 23;
+    static constexpr std::uint64_t generation_mask = (std::uint64_t{1} << generation_bits) - 1;
+    struct rewind_record {
+        std::uint64_t generation; // the generation the rewind started
+        slot_index slots;         // the slots it kept
+    };
+
+    /// Checked build: epochs are drawn from one count for all tapes, so that
+    /// a var of an ended tape is not taken for one of a new tape that was
+    /// given the same address.
+    [[nodiscard]] static std::uint32_t next_epoch() noexcept
+    {
+        static std::atomic<std::uint32_t> issued{0};
+        return issued.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+
     tape_limits limits_;
+    detail::tape_identity identity_;
+    std::uint64_t generation_ = 0;
+    std::uint32_t mark_now_ = identity_.value() << 24;
+    slot_index never_dropped_below_ = ~slot_index{0};
+    std::vector<rewind_record> rewinds_; // increasing in generation and in slots
     detail::growing_array<std::uint32_t> statement_end_;
     detail::growing_pair<T, slot_index> operands_; // partials and operand slots
     slot_index slots_ = 0;
@@ -1102,7 +1204,7 @@ private:
     detail::growing_array<std::uint32_t> slot_epoch_; // checked build only
     detail::node_arena arena_;
     std::size_t statements_ = 0;
-    std::uint32_t epoch_ = 0;
+    std::uint32_t epoch_ = next_epoch();
     bool anomaly_mode_ = false;
     std::vector<detail::statement_note> statement_notes_; // anomaly mode only
     std::vector<T> noted_values_;

@@ -30,7 +30,7 @@ public:
     [[nodiscard]] constexpr value_type value() const noexcept { return value_; }
 
     template <class Writer>
-    constexpr void record(Writer& w, value_type multiplier) const
+    [[gnu::always_inline]] constexpr void record(Writer& w, value_type multiplier) const
     {
         a_.record(w, multiplier * static_cast<value_type>(p_.partial(a_.value(), value_)));
     }

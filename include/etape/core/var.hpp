@@ -25,8 +25,16 @@ struct recording_stamp {
 };
 struct no_stamp {};
 
+/// What every other build remembers: 31 bits in var's padding
+/// (tape::recording_mark: the tape's identity and its rewind generation).
+struct recording_mark {
+    std::uint32_t bits = 0; ///< 0 for a passive (default) var
+};
+
 template <class T>
-using stamp_for = std::conditional_t<checked_build, recording_stamp<T>, no_stamp>;
+using stamp_for = std::conditional_t<checked_build, recording_stamp<T>, recording_mark>;
+template <class T>
+using checked_stamp_for = std::conditional_t<checked_build, recording_stamp<T>, no_stamp>;
 
 } // namespace detail
 
@@ -54,7 +62,8 @@ public:
     constexpr var() noexcept = default;
 
     /// Shares `other`'s slot; neither is the slot's only var any more.
-    constexpr var(const var& other) noexcept : value_(other.value_), slot_(other.slot_), stamp_(other.stamp_)
+    constexpr var(const var& other) noexcept
+        : value_(other.value_), slot_(other.slot_), mark_and_only_(other.mark_and_only_ & ~only_bit), stamp_(other.stamp_)
     {
         other.share();
     }
@@ -64,8 +73,8 @@ public:
         other.share();
         value_ = other.value_;
         slot_ = other.slot_;
+        mark_and_only_ = other.mark_and_only_ & ~only_bit;
         stamp_ = other.stamp_;
-        only_var_of_slot_ = false;
         return *this;
     }
 
@@ -103,16 +112,16 @@ public:
     }
 
     template <operand X>
-    var& operator+=(const X& x)
+    [[gnu::always_inline]] var& operator+=(const X& x)
     {
-        if (only_var_of_slot_ && extend<true>(x))
+        if (only_var_of_slot() && extend<true>(x))
             return *this;
         return *this = *this + x;
     }
     template <operand X>
-    var& operator-=(const X& x)
+    [[gnu::always_inline]] var& operator-=(const X& x)
     {
-        if (only_var_of_slot_ && extend<false>(x))
+        if (only_var_of_slot() && extend<false>(x))
             return *this;
         return *this = *this - x;
     }
@@ -136,7 +145,7 @@ public:
         var v;
         v.value_ = value;
         v.slot_ = slot;
-        v.stamp(t);
+        v.stamp(t, 0);
         return v;
     }
 
@@ -148,7 +157,7 @@ public:
         if constexpr (checked_build)
             return {&t, t.epoch_of(slot)};
         else
-            return {};
+            return {t.recording_mark()};
     }
 
     /// A var of `slot` carrying `stamp` (see stamp_of).
@@ -157,7 +166,10 @@ public:
         var v;
         v.value_ = value;
         v.slot_ = slot;
-        v.stamp_ = stamp;
+        if constexpr (checked_build)
+            v.stamp_ = stamp;
+        else
+            v.mark_and_only_ = stamp.bits;
         return v;
     }
 
@@ -172,8 +184,19 @@ public:
     /// False for a default-constructed (passive) var.
     [[nodiscard]] constexpr bool is_active() const noexcept { return slot_ != 0; }
 
+    /// check_on's fast test, without a branch: zero when this var is surely
+    /// on the current recording of `t` (nonzero means only that check_on
+    /// must decide; always so in the checked build).
+    [[nodiscard]] std::uint32_t doubt_on(const tape<T>& t) const noexcept
+    {
+        if constexpr (checked_build)
+            return 1;
+        else
+            return t.doubt(slot_, mark());
+    }
+
     /// Throws tape_error unless this var belongs to the current recording of
-    /// `t` (checked build only; otherwise does nothing).
+    /// `t`: recorded on `t`, and not dropped by a rewind or clear since.
     void check_on(const tape<T>& t) const
     {
         if constexpr (checked_build) {
@@ -186,15 +209,19 @@ public:
             if (!t.holds(slot_, stamp_.epoch))
                 throw tape_error("etape: var (slot " + std::to_string(slot_) +
                                  ") is used after its recording was rewound or cleared");
+        } else if (!t.surely_holds(slot_, mark())) [[unlikely]] {
+            t.require_held(slot_, mark());
         }
     }
 
     /// Expression interface: this leaf's operand is its own slot.
     template <class Writer>
-    void record(Writer& w, T multiplier) const
+    [[gnu::always_inline]] void record(Writer& w, T multiplier) const
     {
         if constexpr (checked_build)
             check_on(*w.owner);
+        else if constexpr (std::same_as<Writer, detail::operand_writer<T>>)
+            w.note(slot_, mark_and_only_);
         if constexpr (requires { w.note_value(value_); })
             w.note_value(value_); // anomaly mode's collector
         w.push(slot_, multiplier);
@@ -213,8 +240,7 @@ private:
         if (t.detecting_anomalies()) [[unlikely]]
             t.note_statement(slot_, &detail::describe_expression<E>, [&](auto& collector) { e.record(collector, T(1)); });
         value_ = v;
-        only_var_of_slot_ = true;
-        stamp(t);
+        stamp(t, only_bit);
     }
 
     /// z += x (Add) or z -= x by appending x's operands, their partials
@@ -222,11 +248,10 @@ private:
     /// of its statement and gain x's, as the statement z_old + x would give
     /// them. False, recording nothing, when the tape cannot extend it.
     template <bool Add, class X>
-    bool extend(const X& x)
+    [[gnu::always_inline]] bool extend(const X& x)
     {
         tape<T>& t = active_tape<T>();
-        if constexpr (checked_build)
-            check_on(t);
+        check_on(t);
         const auto write = [&](T* partials, slot_index* slots) {
             if constexpr (expression<X>) {
                 detail::operand_writer<T> w{partials, slots, &t};
@@ -251,27 +276,38 @@ private:
 
     void share() const noexcept
     {
-        if (only_var_of_slot_) // a test first: model parameters are read by several threads at once
-            only_var_of_slot_ = false;
+        if (mark_and_only_ & only_bit) // a test first: model parameters are read by several threads at once
+            mark_and_only_ &= ~only_bit; // the whole word: a later load of it is forwarded the store
     }
 
     void register_input(tape<T>& t)
     {
         slot_ = t.new_input();
-        only_var_of_slot_ = false;
-        stamp(t);
+        stamp(t, 0);
     }
 
-    void stamp([[maybe_unused]] const tape<T>& t) noexcept
+    /// Marks this var as made now on `t`; `only` is only_bit when it is
+    /// its slot's only var, else 0.
+    void stamp(const tape<T>& t, std::uint32_t only) noexcept
     {
-        if constexpr (checked_build)
+        if constexpr (checked_build) {
             stamp_ = {&t, t.epoch_of(slot_)};
+            mark_and_only_ = only;
+        } else {
+            mark_and_only_ = t.recording_mark() | only;
+        }
     }
 
     T value_ = T(0);
     slot_index slot_ = 0;
-    mutable bool only_var_of_slot_ = false; // see the class comment
-    [[no_unique_address]] detail::stamp_for<T> stamp_{};
+    // Bit 0: this var is the only one of its slot (see the class comment).
+    // Bits 1 to 31: the mark of its recording (tape::recording_mark; not in
+    // the checked build). In one word, in what was var's padding.
+    static constexpr std::uint32_t only_bit = 1;
+    [[nodiscard]] bool only_var_of_slot() const noexcept { return (mark_and_only_ & only_bit) != 0; }
+    [[nodiscard]] std::uint32_t mark() const noexcept { return mark_and_only_ & ~only_bit; }
+    mutable std::uint32_t mark_and_only_ = 0;
+    [[no_unique_address]] detail::checked_stamp_for<T> stamp_{};
 };
 
 /// Makes vars[i] a new independent input with value values[i], all on

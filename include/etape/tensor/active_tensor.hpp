@@ -110,7 +110,7 @@ public:
     [[nodiscard]] active_tensor flatten() const { return reshape(etape::shape{size()}); }
 
     /// Throws tape_error unless the tensor is on the current recording of `t`
-    /// (checked build only).
+    /// (var::check_on of its first element).
     void check_on(const tape<T>& t) const
     {
         if (size() > 0)
