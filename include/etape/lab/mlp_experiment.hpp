@@ -1,0 +1,242 @@
+// One training run of the lab: a multilayer perceptron whose hidden layers
+// use an activation chosen at run time, trained with Adam on a data split,
+// measured every epoch (training loss, test accuracy, each hidden layer's
+// mean and spread of activations, time) and at the ends (gradient norm per
+// layer at initialisation, dead units after training). Layer: lab.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <etape/core/active_tape.hpp>
+#include <etape/lab/activation_registry.hpp>
+#include <etape/nn/batch_loader.hpp>
+#include <etape/nn/dataset.hpp>
+#include <etape/nn/init.hpp>
+#include <etape/nn/loss.hpp>
+#include <etape/nn/optimizer.hpp>
+#include <etape/nn/random.hpp>
+#include <etape/tensor/gradient.hpp>
+#include <etape/tensor/matmul.hpp>
+
+namespace etape::lab {
+
+/// The protocol of a run: hidden widths, epochs, batch size, Adam's rate,
+/// and the training loss whose first crossing is reported.
+struct mlp_protocol {
+    std::vector<std::size_t> hidden{128, 128};
+    std::size_t epochs = 30;
+    std::size_t batch_size = 32;
+    float learning_rate = 1e-3f;
+    double loss_target = 0.1;
+};
+
+/// Mean and standard deviation of a hidden layer's activations over the
+/// training set.
+struct activation_moments {
+    double mean = 0;
+    double stddev = 0;
+};
+
+struct epoch_result {
+    std::size_t epoch = 0; ///< 1-based
+    double train_loss = 0; ///< mean over the epoch's batches
+    double test_accuracy = 0;
+    std::vector<activation_moments> hidden; ///< per hidden layer, after the epoch
+    double seconds = 0;                    ///< the epoch's training, measurements excluded
+};
+
+struct run_result {
+    std::string activation; ///< its label
+    unsigned seed = 0;
+    std::vector<epoch_result> epochs;
+    std::vector<double> initial_gradient_norms; ///< per layer (hidden ones, then the output), first batch
+    std::vector<double> dead_fraction;          ///< per hidden layer: units never positive on the training set
+    std::optional<std::size_t> diverged_at;     ///< the epoch whose loss was NaN or infinite; training stopped there
+
+    /// The first epoch whose training loss fell below `target`.
+    [[nodiscard]] std::optional<std::size_t> epoch_below(double target) const
+    {
+        for (const epoch_result& e : epochs)
+            if (e.train_loss < target)
+                return e.epoch;
+        return std::nullopt;
+    }
+};
+
+/// Called after each epoch with the run so far.
+using epoch_callback = std::function<void(const run_result&)>;
+
+namespace detail {
+
+/// A dense layer whose activation is chosen at run time (lab::activation's
+/// fused dense form), with its parameters on the active tape.
+struct runtime_dense {
+    active_tensor<float> weight; // [out, in]
+    active_tensor<float> bias;   // [out]
+    const activation* applied;   // null: linear (the output layer)
+
+    [[nodiscard]] active_tensor<float> operator()(const active_tensor<float>& x) const
+    {
+        const active_tensor<float> product = matmul(x, weight, transpose::no, transpose::yes);
+        if (applied == nullptr)
+            return active_tensor<float>(product + bias);
+        return applied->dense(product, bias);
+    }
+};
+
+inline void add_moments(std::span<const float> values, double& sum, double& squares)
+{
+    for (const float v : values) {
+        sum += static_cast<double>(v);
+        squares += static_cast<double>(v) * static_cast<double>(v);
+    }
+}
+
+} // namespace detail
+
+/// Trains an MLP with `act` on every hidden layer (initialised as `act`
+/// says; the output layer Glorot uniform) on `data.train`, scores it on
+/// `data.test` each epoch, and stops early when the loss is not finite.
+/// Uses a tape of its own; bit-identical for equal arguments.
+inline run_result train_mlp(const nn::data_split<float>& data, const activation& act, const mlp_protocol& protocol,
+                            unsigned seed, const epoch_callback& after_epoch = {})
+{
+    if (protocol.epochs == 0)
+        throw std::invalid_argument("etape-lab: epochs must be at least 1");
+    if (protocol.batch_size == 0)
+        throw std::invalid_argument("etape-lab: the batch size must be at least 1");
+    if (!(protocol.learning_rate > 0) || !std::isfinite(protocol.learning_rate))
+        throw std::invalid_argument("etape-lab: the learning rate must be a positive number");
+    for (const std::size_t width : protocol.hidden)
+        if (width == 0)
+            throw std::invalid_argument("etape-lab: a hidden layer needs at least 1 unit");
+
+    tape_scope<float> scope;
+    tape<float>& t = scope.get();
+    nn::random_generator random(seed);
+
+    std::vector<detail::runtime_dense> layers;
+    std::size_t width = data.train.features.shape()[1];
+    const auto add_layer = [&](std::size_t outputs, const activation* applied, nn::weight_init init) {
+        detail::runtime_dense layer{active_tensor<float>(tensor<float>({outputs, width})),
+                                    active_tensor<float>(tensor<float>({outputs}, 0.0f)), applied};
+        nn::initialize_weights(layer.weight.values(), init, {width, outputs}, random);
+        layers.push_back(std::move(layer));
+        width = outputs;
+    };
+    for (const std::size_t w : protocol.hidden)
+        add_layer(w, &act, act.init);
+    add_layer(data.train.classes, nullptr, nn::weight_init::glorot_uniform);
+
+    std::vector<nn::named_parameter<float>> parameters;
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        parameters.push_back({"layer" + std::to_string(l) + ".weight", &layers[l].weight});
+        parameters.push_back({"layer" + std::to_string(l) + ".bias", &layers[l].bias});
+    }
+    nn::adam<float> optimizer(parameters, {.learning_rate = protocol.learning_rate});
+    nn::batch_loader<float> loader(data.train, protocol.batch_size, random.split());
+
+    // the forward pass, keeping each hidden layer's output when asked
+    const auto forward = [&](const active_tensor<float>& x, std::vector<active_tensor<float>>* hidden) {
+        active_tensor<float> h = x;
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            h = layers[l](h);
+            if (hidden != nullptr && l + 1 < layers.size())
+                hidden->push_back(h);
+        }
+        return h;
+    };
+
+    run_result result;
+    result.activation = act.label();
+    result.seed = seed;
+    const tape_position start = t.position();
+    std::vector<char> ever_positive;
+
+    // measurements over the training set and the test set: moments, dead
+    // units, accuracy; nothing of it is trained on
+    const auto measure = [&](epoch_result& e, bool count_dead) {
+        std::vector<active_tensor<float>> hidden;
+        (void)forward(active_tensor<float>(data.train.features), &hidden);
+        for (const active_tensor<float>& h : hidden) {
+            double sum = 0, squares = 0;
+            detail::add_moments(h.values(), sum, squares);
+            const auto n = static_cast<double>(h.size());
+            const double mean = sum / n;
+            e.hidden.push_back({mean, std::sqrt(std::max(0.0, squares / n - mean * mean))});
+        }
+        if (count_dead) {
+            result.dead_fraction.clear();
+            for (const active_tensor<float>& h : hidden) {
+                const std::size_t units = h.shape()[1];
+                ever_positive.assign(units, 0);
+                const auto v = h.values();
+                for (std::size_t k = 0; k < v.size(); ++k)
+                    ever_positive[k % units] |= static_cast<char>(v[k] > 0);
+                std::size_t dead = 0;
+                for (const char alive : ever_positive)
+                    dead += alive == 0 ? 1 : 0;
+                result.dead_fraction.push_back(static_cast<double>(dead) / static_cast<double>(units));
+            }
+        }
+        t.rewind(start);
+        const active_tensor<float> logits = forward(active_tensor<float>(data.test.features), nullptr);
+        const std::size_t classes = logits.shape()[1];
+        std::size_t right = 0;
+        for (std::size_t row = 0; row < data.test.rows(); ++row) {
+            const auto scores = logits.values().subspan(row * classes, classes);
+            std::size_t best = 0;
+            for (std::size_t c = 1; c < classes; ++c)
+                if (scores[c] > scores[best])
+                    best = c;
+            right += best == data.test.labels[row] ? 1 : 0;
+        }
+        e.test_accuracy = static_cast<double>(right) / static_cast<double>(data.test.rows());
+        t.rewind(start);
+    };
+
+    for (std::size_t epoch = 1; epoch <= protocol.epochs; ++epoch) {
+        epoch_result e;
+        e.epoch = epoch;
+        double loss_sum = 0;
+        std::size_t batches = 0;
+        const auto began = std::chrono::steady_clock::now();
+        for (const nn::batch<float>& batch : loader.epoch()) {
+            const var<float> loss =
+                nn::softmax_cross_entropy(forward(active_tensor<float>(batch.features), nullptr), batch.labels);
+            if (result.initial_gradient_norms.empty()) {
+                for (const detail::runtime_dense& layer : layers) {
+                    double squares = 0;
+                    for (const float v : gradient_view(loss, layer.weight))
+                        squares += static_cast<double>(v) * static_cast<double>(v);
+                    result.initial_gradient_norms.push_back(std::sqrt(squares));
+                }
+            }
+            loss_sum += static_cast<double>(loss.value());
+            ++batches;
+            optimizer.step(loss);
+            t.rewind(start);
+        }
+        e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        e.train_loss = loss_sum / static_cast<double>(batches);
+        if (!std::isfinite(e.train_loss)) {
+            result.diverged_at = epoch;
+            result.epochs.push_back(e);
+            break;
+        }
+        measure(e, epoch == protocol.epochs);
+        result.epochs.push_back(std::move(e));
+        if (after_epoch)
+            after_epoch(result);
+    }
+    return result;
+}
+
+} // namespace etape::lab

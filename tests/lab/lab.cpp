@@ -1,0 +1,161 @@
+// The activation lab's library: the registry of activations (names,
+// parameters, errors, a user's primitive, the derivative check) and one
+// training run of an MLP with its measurements.
+#include <cmath>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include <etape/lab/activation_registry.hpp>
+#include <etape/lab/mlp_experiment.hpp>
+#include <etape/nn/digits.hpp>
+
+namespace {
+
+/// swish with a learnable-looking beta: x sigmoid(beta x).
+struct swish_op {
+    static constexpr etape::derivative_source source = etape::derivative_source::input;
+    double beta = 1;
+    template <class T>
+    T primal(T x) const
+    {
+        return x / (1 + std::exp(-T(beta) * x));
+    }
+    template <class T>
+    T partial(T x, T) const
+    {
+        const T s = 1 / (1 + std::exp(-T(beta) * x));
+        return s + T(beta) * x * s * (1 - s);
+    }
+};
+
+/// The same with a wrong derivative (the factor beta dropped).
+struct broken_swish_op : swish_op {
+    template <class T>
+    T partial(T x, T) const
+    {
+        const T s = 1 / (1 + std::exp(-T(beta) * x));
+        return s + x * s * (1 - s);
+    }
+};
+
+/// Multiplies by 1e30: two such layers overflow float.
+struct blow_up_op {
+    static constexpr etape::derivative_source source = etape::derivative_source::input;
+    template <class T>
+    T primal(T x) const
+    {
+        return x * T(1e30);
+    }
+    template <class T>
+    T partial(T, T) const
+    {
+        return T(1e30);
+    }
+};
+
+} // namespace
+
+TEST_CASE("lab registry: names, parameters and labels")
+{
+    const etape::lab::registry r = etape::lab::registry::builtin();
+    const auto chosen = r.parse("elu:alpha=0.5, relu,selu,softplus:beta=2;threshold=10");
+    REQUIRE(chosen.size() == 4);
+    CHECK(chosen[0].label() == "elu:alpha=0.5");
+    CHECK(chosen[1].label() == "relu");
+    CHECK(chosen[2].init == etape::nn::weight_init::lecun_normal);
+    CHECK(chosen[3].label() == "softplus:beta=2;threshold=10");
+    CHECK(r.make("elu").label() == "elu:alpha=1");
+    // the activation is the one named, with its parameter
+    const etape::active_tensor<float> product(etape::tensor<float>({1, 2}, {-1.0f, 2.0f}));
+    const etape::active_tensor<float> bias(etape::tensor<float>({2}, {0.0f, 0.5f}));
+    const auto y = chosen[0].dense(product, bias);
+    CHECK(y.values()[0] == doctest::Approx(0.5 * std::expm1(-1.0)));
+    CHECK(y.values()[1] == doctest::Approx(2.5));
+}
+
+TEST_CASE("lab registry: every mistake in a list is a one-line error naming it")
+{
+    const etape::lab::registry r = etape::lab::registry::builtin();
+    CHECK_THROWS_WITH_AS((void)r.parse("elu,swishy"),
+                         "etape-lab: unknown activation 'swishy'; known: elu, relu, selu, celu, leaky_relu, gelu, "
+                         "silu, softplus, tanh, sigmoid",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)r.parse(""), doctest::Contains("an empty entry"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)r.parse("elu,,relu"), doctest::Contains("an empty entry"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)r.make("elu:beta=2"),
+                         "etape-lab: activation 'elu' has no parameter 'beta'; its parameters: alpha",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)r.make("relu:alpha=2"), "etape-lab: activation 'relu' has no parameter 'alpha'",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)r.make("elu:alpha=x"), "etape-lab: parameter 'alpha' needs a finite number, not 'x'",
+                         std::invalid_argument);
+    CHECK_THROWS_AS((void)r.make("elu:alpha=inf"), std::invalid_argument);
+    CHECK_THROWS_AS((void)r.make("elu:alpha"), std::invalid_argument);
+}
+
+TEST_CASE("lab registry: every builtin passes its derivative check; a wrong derivative does not")
+{
+    etape::lab::registry r = etape::lab::registry::builtin();
+    for (const std::string& name : r.names()) {
+        CAPTURE(name);
+        CHECK(r.make(name).check().passed);
+    }
+    r.add("swish", {{"beta", 1.0}}, etape::nn::weight_init::he_normal,
+          [](auto v) { return etape::lab::applies<swish_op>{{v[0]}}; });
+    r.add("broken_swish", {{"beta", 1.0}}, etape::nn::weight_init::he_normal,
+          [](auto v) { return etape::lab::applies<broken_swish_op>{{{v[0]}}}; });
+    CHECK(r.make("swish:beta=1.5").check().passed);
+    CHECK(r.make("broken_swish:beta=1").check().passed); // beta 1: the dropped factor is 1
+    CHECK_FALSE(r.make("broken_swish:beta=1.5").check().passed);
+}
+
+TEST_CASE("lab: an MLP run measures every epoch, and the same seed gives the same run")
+{
+    const auto digits = etape::nn::digits<float>();
+    const etape::lab::registry r = etape::lab::registry::builtin();
+    const etape::lab::activation elu = r.make("elu");
+    const etape::lab::mlp_protocol protocol{.hidden = {32, 32}, .epochs = 3, .batch_size = 32,
+                                            .learning_rate = 1e-3f, .loss_target = 1.0};
+    int callbacks = 0;
+    const auto run = etape::lab::train_mlp(digits, elu, protocol, 7, [&](const auto&) { ++callbacks; });
+    CHECK(callbacks == 3);
+    REQUIRE(run.epochs.size() == 3);
+    CHECK(run.activation == "elu:alpha=1");
+    CHECK(run.epochs[2].train_loss < run.epochs[0].train_loss);
+    CHECK(run.epochs[2].test_accuracy > 0.8);
+    REQUIRE(run.epochs[2].hidden.size() == 2);
+    CHECK(run.epochs[2].hidden[0].stddev > 0);
+    REQUIRE(run.initial_gradient_norms.size() == 3);
+    CHECK(run.initial_gradient_norms[0] > 0);
+    REQUIRE(run.dead_fraction.size() == 2);
+    CHECK(run.dead_fraction[0] == 0); // ELU's units are positive somewhere
+    CHECK(!run.diverged_at);
+    CHECK(run.epoch_below(1.0).has_value());
+
+    const auto again = etape::lab::train_mlp(digits, elu, protocol, 7);
+    CHECK(again.epochs[2].train_loss == run.epochs[2].train_loss);
+    CHECK(again.epochs[2].test_accuracy == run.epochs[2].test_accuracy);
+}
+
+TEST_CASE("lab: a run whose loss is not finite stops at that epoch")
+{
+    const auto digits = etape::nn::digits<float>();
+    etape::lab::registry r = etape::lab::registry::builtin();
+    r.add("explosive", {}, etape::nn::weight_init::he_normal, [](auto) { return etape::lab::applies<blow_up_op>{}; });
+    const etape::lab::mlp_protocol protocol{.hidden = {16, 16}, .epochs = 5};
+    const auto run = etape::lab::train_mlp(digits, r.make("explosive"), protocol, 1);
+    REQUIRE(run.diverged_at.has_value());
+    CHECK(run.epochs.size() == *run.diverged_at);
+    CHECK(!std::isfinite(run.epochs.back().train_loss));
+}
+
+TEST_CASE("lab: a protocol out of range is refused, naming what")
+{
+    const auto digits = etape::nn::digits<float>();
+    const auto relu = etape::lab::registry::builtin().make("relu");
+    CHECK_THROWS_WITH_AS((void)etape::lab::train_mlp(digits, relu, {.epochs = 0}, 1),
+                         "etape-lab: epochs must be at least 1", std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::lab::train_mlp(digits, relu, {.learning_rate = -1.0f}, 1), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::lab::train_mlp(digits, relu, {.hidden = {8, 0}}, 1), std::invalid_argument);
+}
