@@ -1,0 +1,191 @@
+// etape-lab's command line as a library entry point: etape::lab::run(argc,
+// argv, registry) parses the flags (CLI11), checks each activation's
+// derivative, trains an MLP with each over several seeds with a progress
+// display, prints the summary table and writes the CSV of every epoch.
+// A program of 20 lines registers its own primitive and calls it (docs/lab.md).
+// Needs CLI11 (Debian: libcli11-dev). Layer: lab.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#if __has_include(<unistd.h>)
+#include <unistd.h> // isatty
+#endif
+
+#include <etape/lab/activation_registry.hpp>
+#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/report.hpp>
+#include <etape/nn/digits.hpp>
+
+namespace etape::lab {
+
+namespace detail {
+
+/// CLI11 check of a flag that takes a positive finite number.
+inline std::string positive_number(const std::string& text)
+{
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(v > 0) || !std::isfinite(v))
+        return "needs a positive number, not " + text;
+    return {};
+}
+
+/// Progress over all the epochs of a lab run: a bar with the ETA, redrawn
+/// in place on a terminal; a plain line per finished run otherwise.
+class progress {
+public:
+    progress(std::size_t total_epochs, std::FILE* out)
+        : total_(total_epochs), out_(out), began_(std::chrono::steady_clock::now()), terminal_(is_terminal(out))
+    {
+    }
+
+    /// After an epoch of `run`.
+    void epoch(const run_result& run)
+    {
+        ++done_;
+        if (!terminal_)
+            return;
+        const double elapsed = seconds();
+        const double eta = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
+        constexpr std::size_t bar = 30;
+        const std::size_t filled = bar * done_ / total_;
+        fmt::print(out_, "\r[{:#<{}}{:.<{}}] {:3}%  {}, seed {}, epoch {}  ETA {:.0f} s   ", "", filled, "",
+                   bar - filled, 100 * done_ / total_, run.activation, run.seed, run.epochs.size(), eta);
+        std::fflush(out_);
+    }
+
+    /// After a whole run; `skipped` epochs were not trained (it diverged).
+    void finished(const run_result& run, std::size_t skipped)
+    {
+        done_ += skipped;
+        const std::string what =
+            run.diverged_at ? fmt::format("loss not finite at epoch {}: stopped", *run.diverged_at)
+                            : fmt::format("test accuracy {:.1f} %", 100 * run.epochs.back().test_accuracy);
+        if (terminal_)
+            fmt::print(out_, "\r{:<100}\r", "");
+        if (!terminal_ || run.diverged_at)
+            fmt::print(out_, "{} seed {}: {} epochs, {} ({:.1f} s so far)\n", run.activation, run.seed,
+                       run.epochs.size(), what, seconds());
+        std::fflush(out_);
+    }
+
+private:
+    static bool is_terminal([[maybe_unused]] std::FILE* f)
+    {
+#if __has_include(<unistd.h>)
+        return ::isatty(::fileno(f)) != 0;
+#else
+        return false;
+#endif
+    }
+    [[nodiscard]] double seconds() const
+    {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
+    }
+
+    std::size_t total_, done_ = 0;
+    std::FILE* out_;
+    std::chrono::steady_clock::time_point began_;
+    bool terminal_;
+};
+
+} // namespace detail
+
+/// The lab's command line (`--help` lists the flags); returns the exit
+/// status: 0, 1 when an activation fails its derivative check or a file
+/// cannot be written, 2 for a flag out of range (one line naming it).
+inline int run(int argc, char** argv, const registry& activations)
+{
+    std::string list = "elu,relu,selu";
+    mlp_protocol protocol;
+    unsigned seeds = 5;
+    std::string csv = "etape-lab.csv";
+
+    CLI::App app{"etape-lab: trains an MLP on the embedded digits with each activation over several seeds, "
+                 "and prints how they compare"};
+    app.add_option("--activations", list,
+                   "activations to compare, comma-separated, parameters after a colon and between semicolons "
+                   "(elu:alpha=0.5,relu,softplus:beta=2;threshold=10)")
+        ->capture_default_str();
+    app.add_option("--hidden", protocol.hidden, "hidden layer widths")
+        ->delimiter(',')
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16))
+        ->capture_default_str();
+    app.add_option("--epochs", protocol.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--batch", protocol.batch_size, "minibatch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+    app.add_option("--learning-rate", protocol.learning_rate, "Adam's learning rate")
+        ->check(detail::positive_number)
+        ->capture_default_str();
+    app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")->check(CLI::Range(1, 1000))->capture_default_str();
+    app.add_option("--loss-target", protocol.loss_target, "the training loss whose first crossing is reported")
+        ->check(detail::positive_number)
+        ->capture_default_str();
+    app.add_option("--csv", csv, "file for every epoch of every run (written atomically)")->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0)
+            return app.exit(e); // --help
+        fmt::print(stderr, "etape-lab: {}\n", e.what());
+        return 2;
+    }
+
+    std::vector<activation> chosen;
+    try {
+        chosen = activations.parse(list);
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 2;
+    }
+    for (const activation& a : chosen) {
+        const auto check = a.check();
+        if (!check.passed) {
+            fmt::print(stderr,
+                       "etape-lab: {}'s derivative disagrees with central differences at x = {} ({} against {})\n",
+                       a.label(), check_points[check.worst], check.reverse[check.worst],
+                       static_cast<double>(check.finite_difference[check.worst]));
+            return 1;
+        }
+    }
+
+    const nn::data_split<float> data = nn::digits<float>();
+    fmt::print("etape-lab: MLP {}-{}-{} on digits ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, "
+               "seeds 1 to {}\n",
+               data.train.features.shape()[1], fmt::join(protocol.hidden, "-"), data.train.classes, data.train.rows(),
+               data.test.rows(), protocol.learning_rate, protocol.batch_size, protocol.epochs, seeds);
+    detail::progress shown(chosen.size() * seeds * protocol.epochs, stderr);
+    std::vector<run_result> every_run;
+    std::vector<activation_summary> summaries;
+    for (const activation& a : chosen) {
+        std::vector<run_result> runs;
+        for (unsigned seed = 1; seed <= seeds; ++seed) {
+            runs.push_back(train_mlp(data, a, protocol, seed, [&](const run_result& r) { shown.epoch(r); }));
+            shown.finished(runs.back(), protocol.epochs - runs.back().epochs.size() +
+                                            (runs.back().diverged_at ? 1 : 0));
+        }
+        summaries.push_back(summarize(runs, protocol.loss_target));
+        every_run.insert(every_run.end(), runs.begin(), runs.end());
+    }
+    fmt::print("\n{}", summary_table(summaries, protocol.loss_target));
+    try {
+        write_atomically(csv, epochs_csv(every_run));
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 1;
+    }
+    fmt::print("\nevery epoch of every run: {}\n", csv);
+    return 0;
+}
+
+} // namespace etape::lab
