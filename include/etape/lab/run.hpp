@@ -164,6 +164,7 @@ inline int run(int argc, char** argv, const registry& activations)
                "seeds 1 to {}\n",
                data.train.features.shape()[1], fmt::join(protocol.hidden, "-"), data.train.classes, data.train.rows(),
                data.test.rows(), protocol.learning_rate, protocol.batch_size, protocol.epochs, seeds);
+    std::fflush(stdout); // before the progress, which goes to stderr
     detail::progress shown(chosen.size() * seeds * protocol.epochs, stderr);
     std::vector<run_result> every_run;
     std::vector<activation_summary> summaries;
