@@ -24,6 +24,7 @@
 
 #include <etape/lab/activation_registry.hpp>
 #include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/plots.hpp>
 #include <etape/lab/report.hpp>
 #include <etape/nn/digits.hpp>
 
@@ -111,6 +112,7 @@ inline int run(int argc, char** argv, const registry& activations)
     mlp_protocol protocol;
     unsigned seeds = 5;
     std::string csv = "etape-lab.csv";
+    std::string plots = "etape-lab-plots";
 
     CLI::App app{"etape-lab: trains an MLP on the embedded digits with each activation over several seeds, "
                  "and prints how they compare"};
@@ -132,6 +134,8 @@ inline int run(int argc, char** argv, const registry& activations)
         ->check(detail::positive_number)
         ->capture_default_str();
     app.add_option("--csv", csv, "file for every epoch of every run (written atomically)")->capture_default_str();
+    app.add_option("--plots", plots, "folder for the PNG plots (drawn when gnuplot is installed)")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -186,6 +190,18 @@ inline int run(int argc, char** argv, const registry& activations)
         return 1;
     }
     fmt::print("\nevery epoch of every run: {}\n", csv);
+    const std::filesystem::path gnuplot = find_program("gnuplot");
+    if (gnuplot.empty()) {
+        fmt::print("no plots: gnuplot is not installed (Debian: apt-get install gnuplot-nox)\n");
+        return 0;
+    }
+    try {
+        for (const std::filesystem::path& png : write_plots(every_run, plots, gnuplot))
+            fmt::print("plot: {}\n", png.string());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 1;
+    }
     return 0;
 }
 
