@@ -128,6 +128,8 @@ TEST_CASE("lab: an MLP run measures every epoch, and the same seed gives the sam
     CHECK(run.epochs[2].hidden[0].stddev > 0);
     REQUIRE(run.initial_gradient_norms.size() == 3);
     CHECK(run.initial_gradient_norms[0] > 0);
+    REQUIRE(run.final_gradient_norms.size() == 3);
+    CHECK(run.final_gradient_norms[2] != run.initial_gradient_norms[2]);
     REQUIRE(run.dead_fraction.size() == 2);
     CHECK(run.dead_fraction[0] == 0); // ELU's units are positive somewhere
     CHECK(!run.diverged_at);

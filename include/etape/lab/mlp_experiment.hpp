@@ -57,6 +57,7 @@ struct run_result {
     unsigned seed = 0;
     std::vector<epoch_result> epochs;
     std::vector<double> initial_gradient_norms; ///< per layer (hidden ones, then the output), first batch
+    std::vector<double> final_gradient_norms;   ///< the same at the last batch of the last epoch
     std::vector<double> dead_fraction;          ///< per hidden layer: units never positive on the training set
     std::optional<std::size_t> diverged_at;     ///< the epoch whose loss was NaN or infinite; training stopped there
 
@@ -211,13 +212,20 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
         for (const nn::batch<float>& batch : loader.epoch()) {
             const var<float> loss =
                 nn::softmax_cross_entropy(forward(active_tensor<float>(batch.features), nullptr), batch.labels);
-            if (result.initial_gradient_norms.empty()) {
+            const bool first_batch = result.initial_gradient_norms.empty();
+            const bool last_batch = epoch == protocol.epochs && batches + 1 == loader.batch_count();
+            if (first_batch || last_batch) {
+                std::vector<double> norms;
                 for (const detail::runtime_dense& layer : layers) {
                     double squares = 0;
                     for (const float v : gradient_view(loss, layer.weight))
                         squares += static_cast<double>(v) * static_cast<double>(v);
-                    result.initial_gradient_norms.push_back(std::sqrt(squares));
+                    norms.push_back(std::sqrt(squares));
                 }
+                if (first_batch)
+                    result.initial_gradient_norms = norms;
+                if (last_batch)
+                    result.final_gradient_norms = norms;
             }
             loss_sum += static_cast<double>(loss.value());
             ++batches;
