@@ -13,7 +13,7 @@
 #include <fmt/core.h>
 
 #include <etape/lab/activation_registry.hpp>
-#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/experiment.hpp>
 #include <etape/lab/plots.hpp>
 #include <etape/nn/digits.hpp>
 
@@ -27,13 +27,13 @@ int main(int argc, char** argv)
     }
     const auto digits = etape::nn::digits<float>();
     const etape::lab::registry registry = etape::lab::registry::builtin();
-    const etape::lab::mlp_protocol protocol{.hidden = std::vector<std::size_t>(depth, 64), .epochs = epochs};
+    const etape::lab::protocol protocol{.hidden = std::vector<std::size_t>(depth, 64), .epochs = epochs};
 
     fmt::print("MLP 64-{}x64-10 on digits, Adam 1e-3, batch 32, {} epochs, seed 1\n", depth, epochs);
     fmt::print("weight-gradient norm per layer (1 = next to the input), at initialisation | after training\n\n");
     std::vector<etape::lab::run_result> runs;
     for (const char* name : {"elu", "relu", "selu", "tanh", "sigmoid"})
-        runs.push_back(etape::lab::train_mlp(digits, registry.make(name), protocol, 1));
+        runs.push_back(etape::lab::train(digits, registry.make(name), protocol, 1));
 
     fmt::print("{:>6}", "layer");
     for (const auto& r : runs)

@@ -7,7 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <etape/lab/activation_registry.hpp>
-#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/experiment.hpp>
 #include <etape/nn/digits.hpp>
 
 namespace {
@@ -115,10 +115,10 @@ TEST_CASE("lab: an MLP run measures every epoch, and the same seed gives the sam
     const auto digits = etape::nn::digits<float>();
     const etape::lab::registry r = etape::lab::registry::builtin();
     const etape::lab::activation elu = r.make("elu");
-    const etape::lab::mlp_protocol protocol{.hidden = {32, 32}, .epochs = 3, .batch_size = 32,
+    const etape::lab::protocol protocol{.hidden = {32, 32}, .epochs = 3, .batch_size = 32,
                                             .learning_rate = 1e-3f, .loss_target = 1.0};
     int callbacks = 0;
-    const auto run = etape::lab::train_mlp(digits, elu, protocol, 7, [&](const auto&) { ++callbacks; });
+    const auto run = etape::lab::train(digits, elu, protocol, 7, [&](const auto&) { ++callbacks; });
     CHECK(callbacks == 3);
     REQUIRE(run.epochs.size() == 3);
     CHECK(run.activation == "elu:alpha=1");
@@ -135,7 +135,7 @@ TEST_CASE("lab: an MLP run measures every epoch, and the same seed gives the sam
     CHECK(!run.diverged_at);
     CHECK(run.epoch_below(1.0).has_value());
 
-    const auto again = etape::lab::train_mlp(digits, elu, protocol, 7);
+    const auto again = etape::lab::train(digits, elu, protocol, 7);
     CHECK(again.epochs[2].train_loss == run.epochs[2].train_loss);
     CHECK(again.epochs[2].test_accuracy == run.epochs[2].test_accuracy);
 }
@@ -145,8 +145,8 @@ TEST_CASE("lab: a run whose loss is not finite stops at that epoch")
     const auto digits = etape::nn::digits<float>();
     etape::lab::registry r = etape::lab::registry::builtin();
     r.add("explosive", {}, etape::nn::weight_init::he_normal, [](auto) { return etape::lab::applies<blow_up_op>{}; });
-    const etape::lab::mlp_protocol protocol{.hidden = {16, 16}, .epochs = 5};
-    const auto run = etape::lab::train_mlp(digits, r.make("explosive"), protocol, 1);
+    const etape::lab::protocol protocol{.hidden = {16, 16}, .epochs = 5};
+    const auto run = etape::lab::train(digits, r.make("explosive"), protocol, 1);
     REQUIRE(run.diverged_at.has_value());
     CHECK(run.epochs.size() == *run.diverged_at);
     CHECK(!std::isfinite(run.epochs.back().train_loss));
@@ -156,8 +156,35 @@ TEST_CASE("lab: a protocol out of range is refused, naming what")
 {
     const auto digits = etape::nn::digits<float>();
     const auto relu = etape::lab::registry::builtin().make("relu");
-    CHECK_THROWS_WITH_AS((void)etape::lab::train_mlp(digits, relu, {.epochs = 0}, 1),
+    CHECK_THROWS_WITH_AS((void)etape::lab::train(digits, relu, {.epochs = 0}, 1),
                          "etape-lab: epochs must be at least 1", std::invalid_argument);
-    CHECK_THROWS_AS((void)etape::lab::train_mlp(digits, relu, {.learning_rate = -1.0f}, 1), std::invalid_argument);
-    CHECK_THROWS_AS((void)etape::lab::train_mlp(digits, relu, {.hidden = {8, 0}}, 1), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::lab::train(digits, relu, {.learning_rate = -1.0f}, 1), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::lab::train(digits, relu, {.hidden = {8, 0}}, 1), std::invalid_argument);
+}
+
+TEST_CASE("lab: a CNN run, its convolutions' channels counted as units")
+{
+    const auto digits = etape::nn::digits<float>();
+    const auto relu = etape::lab::registry::builtin().make("relu");
+    const etape::lab::protocol cnn{.architecture = etape::lab::architecture::cnn, .filters = {8, 16}, .hidden = {32},
+                                   .epochs = 3};
+    const auto run = etape::lab::train(digits, relu, cnn, 3);
+    REQUIRE(run.epochs.size() == 3);
+    CHECK(run.epochs[2].train_loss < run.epochs[0].train_loss);
+    CHECK(run.epochs[2].test_accuracy > 0.5);
+    CHECK(run.epochs[2].hidden.size() == 3); // two convolutions, one dense layer
+    CHECK(run.initial_gradient_norms.size() == 4);
+    REQUIRE(run.dead_fraction.size() == 3);
+    for (const double dead : run.dead_fraction)
+        CHECK((dead >= 0 && dead <= 1));
+
+    etape::tape_scope<float> scope;
+    etape::nn::random_generator random(1);
+    const etape::lab::protocol too_deep{.architecture = etape::lab::architecture::cnn, .filters = {4, 4, 4, 4}};
+    CHECK_THROWS_WITH_AS((void)etape::lab::build_network(too_deep, relu, 64, 10, random),
+                         "etape-lab: 4 convolutions with 2x2 pooling do not fit images of 8 pixels a side",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)etape::lab::build_network({.architecture = etape::lab::architecture::cnn}, relu, 60,
+                                                         10, random),
+                         "etape-lab: the CNN needs square images; 60 features are not", std::invalid_argument);
 }

@@ -50,6 +50,8 @@ struct activation {
     nn::weight_init init = nn::weight_init::glorot_uniform;
     /// activation(product + bias) as one fused elementwise node.
     std::function<active_tensor<float>(const active_tensor<float>& product, const active_tensor<float>& bias)> dense;
+    /// activation(x), elementwise (after a convolution).
+    std::function<active_tensor<float>(const active_tensor<float>& x)> apply;
     /// Its derivative against central differences at points on both sides
     /// of 0 (etape::check_gradient in double).
     std::function<gradient_check_report<double>()> check;
@@ -94,6 +96,7 @@ public:
             a.dense = [f](const active_tensor<float>& product, const active_tensor<float>& bias) {
                 return active_tensor<float>(f(product + bias));
             };
+            a.apply = [f](const active_tensor<float>& x) { return active_tensor<float>(f(x)); };
             a.check = [f] {
                 const std::vector<double> at(std::begin(check_points), std::end(check_points));
                 gradient_check_options options;

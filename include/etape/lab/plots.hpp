@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/experiment.hpp>
 #include <etape/lab/report.hpp>
 
 namespace etape::lab {

@@ -23,7 +23,7 @@
 #include <unistd.h> // fsync
 #endif
 
-#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/experiment.hpp>
 
 namespace etape::lab {
 

@@ -1,6 +1,6 @@
 // etape-lab's command line as a library entry point: etape::lab::run(argc,
 // argv, registry) parses the flags (CLI11), checks each activation's
-// derivative, trains an MLP with each over several seeds with a progress
+// derivative, trains an MLP or a CNN with each over several seeds with a progress
 // display, prints the summary table and writes the CSV of every epoch.
 // A program of 20 lines registers its own primitive and calls it (docs/lab.md).
 // Needs CLI11 (Debian: libcli11-dev). Layer: lab.
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,8 @@
 #endif
 
 #include <etape/lab/activation_registry.hpp>
-#include <etape/lab/mlp_experiment.hpp>
+#include <etape/lab/experiment.hpp>
+#include <etape/lab/networks.hpp>
 #include <etape/lab/plots.hpp>
 #include <etape/lab/report.hpp>
 #include <etape/nn/digits.hpp>
@@ -109,7 +111,7 @@ private:
 inline int run(int argc, char** argv, const registry& activations)
 {
     std::string list = "elu,relu,selu";
-    mlp_protocol protocol;
+    protocol plan;
     unsigned seeds = 5;
     std::string csv = "etape-lab.csv";
     std::string plots = "etape-lab-plots";
@@ -120,17 +122,26 @@ inline int run(int argc, char** argv, const registry& activations)
                    "activations to compare, comma-separated, parameters after a colon and between semicolons "
                    "(elu:alpha=0.5,relu,softplus:beta=2;threshold=10)")
         ->capture_default_str();
-    app.add_option("--hidden", protocol.hidden, "hidden layer widths")
+    std::map<std::string, architecture> architectures{{"mlp", architecture::mlp}, {"cnn", architecture::cnn}};
+    app.add_option("--architecture", plan.architecture,
+                   "mlp (dense layers), or cnn (3x3 convolutions with 2x2 max pooling, then the dense layers)")
+        ->transform(CLI::CheckedTransformer(architectures, CLI::ignore_case))
+        ->default_str("mlp");
+    app.add_option("--filters", plan.filters, "cnn: filters of each convolution")
+        ->delimiter(',')
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 12))
+        ->capture_default_str();
+    app.add_option("--hidden", plan.hidden, "hidden dense layer widths")
         ->delimiter(',')
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16))
         ->capture_default_str();
-    app.add_option("--epochs", protocol.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
-    app.add_option("--batch", protocol.batch_size, "minibatch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--learning-rate", protocol.learning_rate, "Adam's learning rate")
+    app.add_option("--epochs", plan.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--batch", plan.batch_size, "minibatch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+    app.add_option("--learning-rate", plan.learning_rate, "Adam's learning rate")
         ->check(detail::positive_number)
         ->capture_default_str();
     app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")->check(CLI::Range(1, 1000))->capture_default_str();
-    app.add_option("--loss-target", protocol.loss_target, "the training loss whose first crossing is reported")
+    app.add_option("--loss-target", plan.loss_target, "the training loss whose first crossing is reported")
         ->check(detail::positive_number)
         ->capture_default_str();
     app.add_option("--csv", csv, "file for every epoch of every run (written atomically)")->capture_default_str();
@@ -164,25 +175,38 @@ inline int run(int argc, char** argv, const registry& activations)
     }
 
     const nn::data_split<float> data = nn::digits<float>();
-    fmt::print("etape-lab: MLP {}-{}-{} on digits ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, "
-               "seeds 1 to {}\n",
-               data.train.features.shape()[1], fmt::join(protocol.hidden, "-"), data.train.classes, data.train.rows(),
-               data.test.rows(), protocol.learning_rate, protocol.batch_size, protocol.epochs, seeds);
+    try {
+        nn::random_generator unused(0);
+        tape_scope<float> scope;
+        (void)build_network(plan, chosen.front(), data.train.features.shape()[1], data.train.classes, unused);
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 2;
+    }
+    const std::string shape =
+        plan.architecture == architecture::cnn
+            ? fmt::format("CNN conv3x3 {} (each with 2x2 max pooling), dense {}", fmt::join(plan.filters, "-"),
+                          fmt::join(plan.hidden, "-"))
+            : fmt::format("MLP {}-{}-{}", data.train.features.shape()[1], fmt::join(plan.hidden, "-"),
+                          data.train.classes);
+    fmt::print("etape-lab: {} on digits ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, seeds 1 to "
+               "{}\n",
+               shape, data.train.rows(), data.test.rows(), plan.learning_rate, plan.batch_size, plan.epochs, seeds);
     std::fflush(stdout); // before the progress, which goes to stderr
-    detail::progress shown(chosen.size() * seeds * protocol.epochs, stderr);
+    detail::progress shown(chosen.size() * seeds * plan.epochs, stderr);
     std::vector<run_result> every_run;
     std::vector<activation_summary> summaries;
     for (const activation& a : chosen) {
         std::vector<run_result> runs;
         for (unsigned seed = 1; seed <= seeds; ++seed) {
-            runs.push_back(train_mlp(data, a, protocol, seed, [&](const run_result& r) { shown.epoch(r); }));
-            shown.finished(runs.back(), protocol.epochs - runs.back().epochs.size() +
+            runs.push_back(train(data, a, plan, seed, [&](const run_result& r) { shown.epoch(r); }));
+            shown.finished(runs.back(), plan.epochs - runs.back().epochs.size() +
                                             (runs.back().diverged_at ? 1 : 0));
         }
-        summaries.push_back(summarize(runs, protocol.loss_target));
+        summaries.push_back(summarize(runs, plan.loss_target));
         every_run.insert(every_run.end(), runs.begin(), runs.end());
     }
-    fmt::print("\n{}", summary_table(summaries, protocol.loss_target));
+    fmt::print("\n{}", summary_table(summaries, plan.loss_target));
     try {
         write_atomically(csv, epochs_csv(every_run));
     } catch (const std::exception& e) {

@@ -1,4 +1,4 @@
-// One training run of the lab: a multilayer perceptron whose hidden layers
+// One training run of the lab: a network (networks.hpp) whose hidden layers
 // use an activation chosen at run time, trained with Adam on a data split,
 // measured every epoch (training loss, test accuracy, each hidden layer's
 // mean and spread of activations, time) and at the ends (gradient norm per
@@ -16,26 +16,15 @@
 
 #include <etape/core/active_tape.hpp>
 #include <etape/lab/activation_registry.hpp>
+#include <etape/lab/networks.hpp>
 #include <etape/nn/batch_loader.hpp>
 #include <etape/nn/dataset.hpp>
-#include <etape/nn/init.hpp>
 #include <etape/nn/loss.hpp>
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/random.hpp>
 #include <etape/tensor/gradient.hpp>
-#include <etape/tensor/matmul.hpp>
 
 namespace etape::lab {
-
-/// The protocol of a run: hidden widths, epochs, batch size, Adam's rate,
-/// and the training loss whose first crossing is reported.
-struct mlp_protocol {
-    std::vector<std::size_t> hidden{128, 128};
-    std::size_t epochs = 30;
-    std::size_t batch_size = 32;
-    float learning_rate = 1e-3f;
-    double loss_target = 0.1;
-};
 
 /// Mean and standard deviation of a hidden layer's activations over the
 /// training set.
@@ -76,22 +65,6 @@ using epoch_callback = std::function<void(const run_result&)>;
 
 namespace detail {
 
-/// A dense layer whose activation is chosen at run time (lab::activation's
-/// fused dense form), with its parameters on the active tape.
-struct runtime_dense {
-    active_tensor<float> weight; // [out, in]
-    active_tensor<float> bias;   // [out]
-    const activation* applied;   // null: linear (the output layer)
-
-    [[nodiscard]] active_tensor<float> operator()(const active_tensor<float>& x) const
-    {
-        const active_tensor<float> product = matmul(x, weight, transpose::no, transpose::yes);
-        if (applied == nullptr)
-            return active_tensor<float>(product + bias);
-        return applied->dense(product, bias);
-    }
-};
-
 inline void add_moments(std::span<const float> values, double& sum, double& squares)
 {
     for (const float v : values) {
@@ -102,59 +75,26 @@ inline void add_moments(std::span<const float> values, double& sum, double& squa
 
 } // namespace detail
 
-/// Trains an MLP with `act` on every hidden layer (initialised as `act`
-/// says; the output layer Glorot uniform) on `data.train`, scores it on
-/// `data.test` each epoch, and stops early when the loss is not finite.
-/// Uses a tape of its own; bit-identical for equal arguments.
-inline run_result train_mlp(const nn::data_split<float>& data, const activation& act, const mlp_protocol& protocol,
-                            unsigned seed, const epoch_callback& after_epoch = {})
+/// Trains the network `protocol` describes with `act` on every hidden
+/// layer (build_network) on `data.train`, scores it on `data.test` each
+/// epoch, and stops early when the loss is not finite. Uses a tape of its
+/// own; bit-identical for equal arguments.
+inline run_result train(const nn::data_split<float>& data, const activation& act, const protocol& plan,
+                        unsigned seed, const epoch_callback& after_epoch = {})
 {
-    if (protocol.epochs == 0)
+    if (plan.epochs == 0)
         throw std::invalid_argument("etape-lab: epochs must be at least 1");
-    if (protocol.batch_size == 0)
+    if (plan.batch_size == 0)
         throw std::invalid_argument("etape-lab: the batch size must be at least 1");
-    if (!(protocol.learning_rate > 0) || !std::isfinite(protocol.learning_rate))
+    if (!(plan.learning_rate > 0) || !std::isfinite(plan.learning_rate))
         throw std::invalid_argument("etape-lab: the learning rate must be a positive number");
-    for (const std::size_t width : protocol.hidden)
-        if (width == 0)
-            throw std::invalid_argument("etape-lab: a hidden layer needs at least 1 unit");
 
     tape_scope<float> scope;
     tape<float>& t = scope.get();
     nn::random_generator random(seed);
-
-    std::vector<detail::runtime_dense> layers;
-    std::size_t width = data.train.features.shape()[1];
-    const auto add_layer = [&](std::size_t outputs, const activation* applied, nn::weight_init init) {
-        detail::runtime_dense layer{active_tensor<float>(tensor<float>({outputs, width})),
-                                    active_tensor<float>(tensor<float>({outputs}, 0.0f)), applied};
-        nn::initialize_weights(layer.weight.values(), init, {width, outputs}, random);
-        layers.push_back(std::move(layer));
-        width = outputs;
-    };
-    for (const std::size_t w : protocol.hidden)
-        add_layer(w, &act, act.init);
-    add_layer(data.train.classes, nullptr, nn::weight_init::glorot_uniform);
-
-    std::vector<nn::named_parameter<float>> parameters;
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-        parameters.push_back({"layer" + std::to_string(l) + ".weight", &layers[l].weight});
-        parameters.push_back({"layer" + std::to_string(l) + ".bias", &layers[l].bias});
-    }
-    nn::adam<float> optimizer(parameters, {.learning_rate = protocol.learning_rate});
-    nn::batch_loader<float> loader(data.train, protocol.batch_size, random.split());
-
-    // the forward pass, keeping each hidden layer's output when asked
-    const auto forward = [&](const active_tensor<float>& x, std::vector<active_tensor<float>>* hidden) {
-        active_tensor<float> h = x;
-        for (std::size_t l = 0; l < layers.size(); ++l) {
-            h = layers[l](h);
-            if (hidden != nullptr && l + 1 < layers.size())
-                hidden->push_back(h);
-        }
-        return h;
-    };
-
+    network net = build_network(plan, act, data.train.features.shape()[1], data.train.classes, random);
+    nn::adam<float> optimizer(net.parameters(), {.learning_rate = plan.learning_rate});
+    nn::batch_loader<float> loader(data.train, plan.batch_size, random.split());
     run_result result;
     result.activation = act.label();
     result.seed = seed;
@@ -165,7 +105,7 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
     // units, accuracy; nothing of it is trained on
     const auto measure = [&](epoch_result& e, bool count_dead) {
         std::vector<active_tensor<float>> hidden;
-        (void)forward(active_tensor<float>(data.train.features), &hidden);
+        (void)net.forward(active_tensor<float>(data.train.features), &hidden);
         for (const active_tensor<float>& h : hidden) {
             double sum = 0, squares = 0;
             detail::add_moments(h.values(), sum, squares);
@@ -176,11 +116,13 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
         if (count_dead) {
             result.dead_fraction.clear();
             for (const active_tensor<float>& h : hidden) {
+                // a unit: a column of a dense layer's [N, units], a channel of a convolution's [N, units, H, W]
                 const std::size_t units = h.shape()[1];
+                const std::size_t inner = h.size() / (h.shape()[0] * units);
                 ever_positive.assign(units, 0);
                 const auto v = h.values();
                 for (std::size_t k = 0; k < v.size(); ++k)
-                    ever_positive[k % units] |= static_cast<char>(v[k] > 0);
+                    ever_positive[(k / inner) % units] |= static_cast<char>(v[k] > 0);
                 std::size_t dead = 0;
                 for (const char alive : ever_positive)
                     dead += alive == 0 ? 1 : 0;
@@ -188,7 +130,7 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
             }
         }
         t.rewind(start);
-        const active_tensor<float> logits = forward(active_tensor<float>(data.test.features), nullptr);
+        const active_tensor<float> logits = net.forward(active_tensor<float>(data.test.features), nullptr);
         const std::size_t classes = logits.shape()[1];
         std::size_t right = 0;
         for (std::size_t row = 0; row < data.test.rows(); ++row) {
@@ -203,7 +145,7 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
         t.rewind(start);
     };
 
-    for (std::size_t epoch = 1; epoch <= protocol.epochs; ++epoch) {
+    for (std::size_t epoch = 1; epoch <= plan.epochs; ++epoch) {
         epoch_result e;
         e.epoch = epoch;
         double loss_sum = 0;
@@ -211,14 +153,14 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
         const auto began = std::chrono::steady_clock::now();
         for (const nn::batch<float>& batch : loader.epoch()) {
             const var<float> loss =
-                nn::softmax_cross_entropy(forward(active_tensor<float>(batch.features), nullptr), batch.labels);
+                nn::softmax_cross_entropy(net.forward(active_tensor<float>(batch.features), nullptr), batch.labels);
             const bool first_batch = result.initial_gradient_norms.empty();
-            const bool last_batch = epoch == protocol.epochs && batches + 1 == loader.batch_count();
+            const bool last_batch = epoch == plan.epochs && batches + 1 == loader.batch_count();
             if (first_batch || last_batch) {
                 std::vector<double> norms;
-                for (const detail::runtime_dense& layer : layers) {
+                for (const active_tensor<float>& weight : net.weights) {
                     double squares = 0;
-                    for (const float v : gradient_view(loss, layer.weight))
+                    for (const float v : gradient_view(loss, weight))
                         squares += static_cast<double>(v) * static_cast<double>(v);
                     norms.push_back(std::sqrt(squares));
                 }
@@ -239,7 +181,7 @@ inline run_result train_mlp(const nn::data_split<float>& data, const activation&
             result.epochs.push_back(e);
             break;
         }
-        measure(e, epoch == protocol.epochs);
+        measure(e, epoch == plan.epochs);
         result.epochs.push_back(std::move(e));
         if (after_epoch)
             after_epoch(result);
