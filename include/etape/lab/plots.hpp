@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -142,11 +144,21 @@ inline std::vector<std::filesystem::path> write_plots(const std::vector<run_resu
     }
     const std::filesystem::path script_file = folder / ("plots.gp.partial-" + stamp);
     write_atomically(script_file, script);
+    // gnuplot's messages (warnings about a one-epoch run's empty ranges too)
+    // are shown only when it fails
+    const std::filesystem::path messages = folder / ("gnuplot.log.partial-" + stamp);
     const std::string command = detail::shell_quoted(gnuplot.string()) + " " +
-                                detail::shell_quoted(script_file.string()) + " 2>&1";
+                                detail::shell_quoted(script_file.string()) + " > " +
+                                detail::shell_quoted(messages.string()) + " 2>&1";
     const int status = std::system(command.c_str());
+    std::string said;
+    if (status != 0) {
+        std::ifstream in(messages);
+        said.assign(std::istreambuf_iterator<char>(in), {});
+    }
     std::error_code ignored;
     std::filesystem::remove(script_file, ignored);
+    std::filesystem::remove(messages, ignored);
     for (const auto& p : written) {
         std::filesystem::path partial = p;
         partial += ".partial-" + stamp;
@@ -160,7 +172,8 @@ inline std::vector<std::filesystem::path> write_plots(const std::vector<run_resu
                 std::filesystem::remove(left, ignored);
             }
             throw std::runtime_error("etape-lab: gnuplot could not draw " + p.string() +
-                                     (status != 0 ? fmt::format(" (exit status {})", status) : ": " + renamed.message()));
+                                     (status != 0 ? fmt::format(" (exit status {}): {}", status, said)
+                                                  : ": " + renamed.message()));
         }
     }
     return written;

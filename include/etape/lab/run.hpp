@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include <etape/lab/plots.hpp>
 #include <etape/lab/report.hpp>
 #include <etape/nn/digits.hpp>
+#include <etape/nn/fashion_mnist.hpp>
 
 namespace etape::lab {
 
@@ -115,9 +117,11 @@ inline int run(int argc, char** argv, const registry& activations)
     unsigned seeds = 5;
     std::string csv = "etape-lab.csv";
     std::string plots = "etape-lab-plots";
+    std::string data_choice = "digits";
+    std::string fashion_folder(nn::fashion_mnist_folder);
 
-    CLI::App app{"etape-lab: trains an MLP on the embedded digits with each activation over several seeds, "
-                 "and prints how they compare"};
+    CLI::App app{"etape-lab: trains an MLP or a CNN on the embedded digits or Fashion-MNIST with each activation "
+                 "over several seeds, and prints how they compare"};
     app.add_option("--activations", list,
                    "activations to compare, comma-separated, parameters after a colon and between semicolons "
                    "(elu:alpha=0.5,relu,softplus:beta=2;threshold=10)")
@@ -143,6 +147,13 @@ inline int run(int argc, char** argv, const registry& activations)
     app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--loss-target", plan.loss_target, "the training loss whose first crossing is reported")
         ->check(detail::positive_number)
+        ->capture_default_str();
+    app.add_option("--data", data_choice,
+                   "digits (embedded, 8x8) or fashion (Fashion-MNIST, 28x28, from Debian's dataset-fashion-mnist; "
+                   "the digits when it is not installed)")
+        ->check(CLI::IsMember({"digits", "fashion"}))
+        ->capture_default_str();
+    app.add_option("--fashion-folder", fashion_folder, "where Fashion-MNIST's four IDX files are")
         ->capture_default_str();
     app.add_option("--csv", csv, "file for every epoch of every run (written atomically)")->capture_default_str();
     app.add_option("--plots", plots, "folder for the PNG plots (drawn when gnuplot is installed)")
@@ -174,7 +185,29 @@ inline int run(int argc, char** argv, const registry& activations)
         }
     }
 
-    const nn::data_split<float> data = nn::digits<float>();
+    std::string data_name = data_choice;
+    nn::data_split<float> data;
+    if (data_choice == "fashion") {
+        std::error_code error;
+        if (!std::filesystem::exists(fashion_folder, error)) {
+            fmt::print(stderr,
+                       "etape-lab: Fashion-MNIST is not installed in {} (Debian: apt-get install "
+                       "dataset-fashion-mnist): training on the digits instead\n",
+                       fashion_folder);
+            data_name = "digits";
+        } else {
+            try {
+                data = nn::fashion_mnist<float>(fashion_folder);
+            } catch (const std::exception& e) {
+                fmt::print(stderr, "{}\n", e.what());
+                return 1;
+            }
+        }
+    }
+    if (data_name == "digits")
+        data = nn::digits<float>();
+    for (nn::dataset<float>* part : {&data.train, &data.test}) // images as rows: the CNN reshapes them back
+        part->features = part->features.reshape({part->rows(), part->features.size() / part->rows()});
     try {
         nn::random_generator unused(0);
         tape_scope<float> scope;
@@ -189,9 +222,9 @@ inline int run(int argc, char** argv, const registry& activations)
                           fmt::join(plan.hidden, "-"))
             : fmt::format("MLP {}-{}-{}", data.train.features.shape()[1], fmt::join(plan.hidden, "-"),
                           data.train.classes);
-    fmt::print("etape-lab: {} on digits ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, seeds 1 to "
+    fmt::print("etape-lab: {} on {} ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, seeds 1 to "
                "{}\n",
-               shape, data.train.rows(), data.test.rows(), plan.learning_rate, plan.batch_size, plan.epochs, seeds);
+               shape, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(), data.test.rows(), plan.learning_rate, plan.batch_size, plan.epochs, seeds);
     std::fflush(stdout); // before the progress, which goes to stderr
     detail::progress shown(chosen.size() * seeds * plan.epochs, stderr);
     std::vector<run_result> every_run;
