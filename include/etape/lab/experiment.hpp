@@ -99,50 +99,72 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
     result.activation = act.label();
     result.seed = seed;
     const tape_position start = t.position();
-    std::vector<char> ever_positive;
 
-    // measurements over the training set and the test set: moments, dead
-    // units, accuracy; nothing of it is trained on
+    // measurements over the training set and the test set, a chunk of rows
+    // at a time (a convolution's activations over all of Fashion-MNIST
+    // would take gigabytes): moments, dead units, accuracy; nothing of it
+    // is trained on
+    constexpr std::size_t measured_rows = 256;
+    nn::batch_loader<float> train_in_order(data.train, measured_rows);
+    nn::batch_loader<float> test_in_order(data.test, measured_rows);
+    std::vector<double> sums, sums_of_squares, counts;
+    std::vector<std::vector<char>> ever_positive; // per hidden layer, per unit
     const auto measure = [&](epoch_result& e, bool count_dead) {
-        std::vector<active_tensor<float>> hidden;
-        (void)net.forward(active_tensor<float>(data.train.features), &hidden);
-        for (const active_tensor<float>& h : hidden) {
-            double sum = 0, squares = 0;
-            detail::add_moments(h.values(), sum, squares);
-            const auto n = static_cast<double>(h.size());
-            const double mean = sum / n;
-            e.hidden.push_back({mean, std::sqrt(std::max(0.0, squares / n - mean * mean))});
-        }
-        if (count_dead) {
-            result.dead_fraction.clear();
-            for (const active_tensor<float>& h : hidden) {
+        sums.clear();
+        sums_of_squares.clear();
+        counts.clear();
+        ever_positive.clear();
+        for (const nn::batch<float>& chunk : train_in_order.epoch()) {
+            std::vector<active_tensor<float>> hidden;
+            (void)net.forward(active_tensor<float>(chunk.features), &hidden);
+            sums.resize(hidden.size(), 0.0);
+            sums_of_squares.resize(hidden.size(), 0.0);
+            counts.resize(hidden.size(), 0.0);
+            ever_positive.resize(hidden.size());
+            for (std::size_t l = 0; l < hidden.size(); ++l) {
+                const active_tensor<float>& h = hidden[l];
+                detail::add_moments(h.values(), sums[l], sums_of_squares[l]);
+                counts[l] += static_cast<double>(h.size());
+                if (!count_dead)
+                    continue;
                 // a unit: a column of a dense layer's [N, units], a channel of a convolution's [N, units, H, W]
                 const std::size_t units = h.shape()[1];
                 const std::size_t inner = h.size() / (h.shape()[0] * units);
-                ever_positive.assign(units, 0);
+                ever_positive[l].resize(units, 0);
                 const auto v = h.values();
                 for (std::size_t k = 0; k < v.size(); ++k)
-                    ever_positive[(k / inner) % units] |= static_cast<char>(v[k] > 0);
+                    ever_positive[l][(k / inner) % units] |= static_cast<char>(v[k] > 0);
+            }
+            t.rewind(start);
+        }
+        for (std::size_t l = 0; l < sums.size(); ++l) {
+            const double mean = sums[l] / counts[l];
+            e.hidden.push_back({mean, std::sqrt(std::max(0.0, sums_of_squares[l] / counts[l] - mean * mean))});
+        }
+        if (count_dead) {
+            result.dead_fraction.clear();
+            for (const std::vector<char>& units : ever_positive) {
                 std::size_t dead = 0;
-                for (const char alive : ever_positive)
+                for (const char alive : units)
                     dead += alive == 0 ? 1 : 0;
-                result.dead_fraction.push_back(static_cast<double>(dead) / static_cast<double>(units));
+                result.dead_fraction.push_back(static_cast<double>(dead) / static_cast<double>(units.size()));
             }
         }
-        t.rewind(start);
-        const active_tensor<float> logits = net.forward(active_tensor<float>(data.test.features), nullptr);
-        const std::size_t classes = logits.shape()[1];
         std::size_t right = 0;
-        for (std::size_t row = 0; row < data.test.rows(); ++row) {
-            const auto scores = logits.values().subspan(row * classes, classes);
-            std::size_t best = 0;
-            for (std::size_t c = 1; c < classes; ++c)
-                if (scores[c] > scores[best])
-                    best = c;
-            right += best == data.test.labels[row] ? 1 : 0;
+        for (const nn::batch<float>& chunk : test_in_order.epoch()) {
+            const active_tensor<float> logits = net.forward(active_tensor<float>(chunk.features), nullptr);
+            const std::size_t classes = logits.shape()[1];
+            for (std::size_t row = 0; row < chunk.labels.size(); ++row) {
+                const auto scores = logits.values().subspan(row * classes, classes);
+                std::size_t best = 0;
+                for (std::size_t c = 1; c < classes; ++c)
+                    if (scores[c] > scores[best])
+                        best = c;
+                right += best == chunk.labels[row] ? 1 : 0;
+            }
+            t.rewind(start);
         }
         e.test_accuracy = static_cast<double>(right) / static_cast<double>(data.test.rows());
-        t.rewind(start);
     };
 
     for (std::size_t epoch = 1; epoch <= plan.epochs; ++epoch) {
