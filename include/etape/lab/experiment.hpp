@@ -39,6 +39,7 @@ struct epoch_result {
     double test_accuracy = 0;
     std::vector<activation_moments> hidden; ///< per hidden layer, after the epoch
     double seconds = 0;                    ///< the epoch's training, measurements excluded
+    double measuring_seconds = 0;          ///< the measurements after it (test accuracy, moments, dead units)
 };
 
 struct run_result {
@@ -73,6 +74,32 @@ inline void add_moments(std::span<const float> values, double& sum, double& squa
     }
 }
 
+/// Copies square one-channel images (rows of side * side pixels) from `in`
+/// to `out`, each moved by its own random offset of at most `most` pixels
+/// along each axis, the uncovered border zero.
+inline void shift_images(const tensor<float>& in, std::size_t side, std::size_t most, nn::random_generator& random,
+                         tensor<float>& out)
+{
+    if (out.shape() != in.shape())
+        out = tensor<float>(in.shape());
+    const std::size_t pixels = side * side, images = in.size() / pixels;
+    const auto source = in.values();
+    const auto target = out.values();
+    const auto offset = static_cast<std::ptrdiff_t>(most);
+    const auto width = static_cast<std::ptrdiff_t>(side);
+    for (std::size_t image = 0; image < images; ++image) {
+        const std::ptrdiff_t down = static_cast<std::ptrdiff_t>(random.below(2 * most + 1)) - offset;
+        const std::ptrdiff_t right = static_cast<std::ptrdiff_t>(random.below(2 * most + 1)) - offset;
+        const float* from = source.data() + image * pixels;
+        float* to = target.data() + image * pixels;
+        for (std::ptrdiff_t r = 0; r < width; ++r)
+            for (std::ptrdiff_t c = 0; c < width; ++c) {
+                const std::ptrdiff_t r0 = r - down, c0 = c - right;
+                to[r * width + c] = r0 >= 0 && r0 < width && c0 >= 0 && c0 < width ? from[r0 * width + c0] : 0.0f;
+            }
+    }
+}
+
 } // namespace detail
 
 /// Trains the network `protocol` describes with `act` on every hidden
@@ -88,13 +115,22 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
         throw std::invalid_argument("etape-lab: the batch size must be at least 1");
     if (!(plan.learning_rate > 0) || !std::isfinite(plan.learning_rate))
         throw std::invalid_argument("etape-lab: the learning rate must be a positive number");
+    if (!(plan.weight_decay >= 0) || !std::isfinite(plan.weight_decay))
+        throw std::invalid_argument("etape-lab: the weight decay must be a number of at least 0");
+    const std::size_t features = data.train.features.shape()[1];
+    const auto side = static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(features))));
+    if (plan.shift > 0 && side * side != features)
+        throw std::invalid_argument("etape-lab: shifting needs square images; " + std::to_string(features) +
+                                    " features are not");
 
     tape_scope<float> scope;
     tape<float>& t = scope.get();
     nn::random_generator random(seed);
-    network net = build_network(plan, act, data.train.features.shape()[1], data.train.classes, random);
-    nn::adam<float> optimizer(net.parameters(), {.learning_rate = plan.learning_rate});
+    network net = build_network(plan, act, features, data.train.classes, random);
+    nn::adamw<float> optimizer(net.parameters(), {.learning_rate = plan.learning_rate, .weight_decay = plan.weight_decay});
     nn::batch_loader<float> loader(data.train, plan.batch_size, random.split());
+    nn::random_generator shifts = random.split();
+    tensor<float> shifted;
     run_result result;
     result.activation = act.label();
     result.seed = seed;
@@ -174,8 +210,10 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
         std::size_t batches = 0;
         const auto began = std::chrono::steady_clock::now();
         for (const nn::batch<float>& batch : loader.epoch()) {
-            const var<float> loss =
-                nn::softmax_cross_entropy(net.forward(active_tensor<float>(batch.features), nullptr), batch.labels);
+            if (plan.shift > 0)
+                detail::shift_images(batch.features, side, plan.shift, shifts, shifted);
+            const var<float> loss = nn::softmax_cross_entropy(
+                net.forward(active_tensor<float>(plan.shift > 0 ? shifted : batch.features), nullptr), batch.labels);
             const bool first_batch = result.initial_gradient_norms.empty();
             const bool last_batch = epoch == plan.epochs && batches + 1 == loader.batch_count();
             if (first_batch || last_batch) {
@@ -203,7 +241,9 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
             result.epochs.push_back(e);
             break;
         }
+        const auto measuring = std::chrono::steady_clock::now();
         measure(e, epoch == plan.epochs);
+        e.measuring_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - measuring).count();
         result.epochs.push_back(std::move(e));
         if (after_epoch)
             after_epoch(result);

@@ -25,7 +25,8 @@ enum class architecture { mlp, cnn };
 
 /// What the lab trains and how: the network's shape (hidden dense widths,
 /// and for the CNN the filters of each convolution), epochs, batch size,
-/// Adam's rate, and the training loss whose first crossing is reported.
+/// Adam's rate and decoupled weight decay (AdamW when above 0), the
+/// augmentation, and the training loss whose first crossing is reported.
 struct protocol {
     lab::architecture architecture = architecture::mlp;
     std::vector<std::size_t> filters{16, 32}; ///< CNN only: one 3x3 convolution and 2x2 pooling each
@@ -33,6 +34,8 @@ struct protocol {
     std::size_t epochs = 30;
     std::size_t batch_size = 32;
     float learning_rate = 1e-3f;
+    float weight_decay = 0.0f;
+    std::size_t shift = 0; ///< each training image moved by up to this many pixels along each axis, a new draw per image and epoch
     double loss_target = 0.1;
 };
 

@@ -144,6 +144,13 @@ inline int run(int argc, char** argv, const registry& activations)
     app.add_option("--learning-rate", plan.learning_rate, "Adam's learning rate")
         ->check(detail::positive_number)
         ->capture_default_str();
+    app.add_option("--weight-decay", plan.weight_decay, "decoupled weight decay (AdamW; 0: plain Adam)")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
+    app.add_option("--shift", plan.shift,
+                   "augmentation: each training image moved by up to this many pixels along each axis (0: none)")
+        ->check(CLI::Range(0, 64))
+        ->capture_default_str();
     app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--loss-target", plan.loss_target, "the training loss whose first crossing is reported")
         ->check(detail::positive_number)
@@ -222,30 +229,57 @@ inline int run(int argc, char** argv, const registry& activations)
                           fmt::join(plan.hidden, "-"))
             : fmt::format("MLP {}-{}-{}", data.train.features.shape()[1], fmt::join(plan.hidden, "-"),
                           data.train.classes);
-    fmt::print("etape-lab: {} on {} ({} training rows, {} test rows), Adam {}, batch {}, {} epochs, seeds 1 to "
-               "{}\n",
-               shape, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(), data.test.rows(), plan.learning_rate, plan.batch_size, plan.epochs, seeds);
+    const std::string optimizer =
+        plan.weight_decay > 0 ? fmt::format("AdamW {} (weight decay {})", plan.learning_rate, plan.weight_decay)
+                              : fmt::format("Adam {}", plan.learning_rate);
+    const std::string augmentation =
+        plan.shift > 0 ? fmt::format(", images shifted by up to {} pixel{}", plan.shift, plan.shift > 1 ? "s" : "")
+                       : std::string();
+    fmt::print("etape-lab: {} on {} ({} training rows, {} test rows), {}, batch {}{}, {} epochs, seeds 1 to {}\n",
+               shape, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(), data.test.rows(),
+               optimizer, plan.batch_size, augmentation, plan.epochs, seeds);
     std::fflush(stdout); // before the progress, which goes to stderr
+
+    // the lab's own work (progress, summaries, table, CSV), timed to show it stays small beside training
+    double own_seconds = 0;
+    const auto timed = [&own_seconds](auto&& work) {
+        const auto began = std::chrono::steady_clock::now();
+        work();
+        own_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    };
     detail::progress shown(chosen.size() * seeds * plan.epochs, stderr);
     std::vector<run_result> every_run;
     std::vector<activation_summary> summaries;
     for (const activation& a : chosen) {
         std::vector<run_result> runs;
         for (unsigned seed = 1; seed <= seeds; ++seed) {
-            runs.push_back(train(data, a, plan, seed, [&](const run_result& r) { shown.epoch(r); }));
-            shown.finished(runs.back(), plan.epochs - runs.back().epochs.size() +
-                                            (runs.back().diverged_at ? 1 : 0));
+            runs.push_back(train(data, a, plan, seed, [&](const run_result& r) { timed([&] { shown.epoch(r); }); }));
+            timed([&] {
+                shown.finished(runs.back(),
+                               plan.epochs - runs.back().epochs.size() + (runs.back().diverged_at ? 1 : 0));
+            });
         }
-        summaries.push_back(summarize(runs, plan.loss_target));
+        timed([&] { summaries.push_back(summarize(runs, plan.loss_target)); });
         every_run.insert(every_run.end(), runs.begin(), runs.end());
     }
-    fmt::print("\n{}", summary_table(summaries, plan.loss_target));
     try {
-        write_atomically(csv, epochs_csv(every_run));
+        timed([&] {
+            fmt::print("\n{}", summary_table(summaries, plan.loss_target));
+            write_atomically(csv, epochs_csv(every_run));
+        });
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}\n", e.what());
         return 1;
     }
+    double training_seconds = 0, measuring_seconds = 0;
+    for (const run_result& r : every_run)
+        for (const epoch_result& e : r.epochs) {
+            training_seconds += e.seconds;
+            measuring_seconds += e.measuring_seconds;
+        }
+    fmt::print("\ntime: training {:.2f} s, measuring after each epoch {:.2f} s, the lab's own work (progress, table, "
+               "CSV) {:.4f} s = {:.2f} % of training\n",
+               training_seconds, measuring_seconds, own_seconds, 100 * own_seconds / training_seconds);
     fmt::print("\nevery epoch of every run: {}\n", csv);
     const std::filesystem::path gnuplot = find_program("gnuplot");
     if (gnuplot.empty()) {

@@ -2,8 +2,10 @@
 // clipping by global norm. A step sweeps the tape once from the loss and
 // updates every parameter in place, keeping its slots: each parameter's
 // gradient is read where the sweep left it (the tape's adjoints), and the
-// update is one loop per parameter tensor over plain arrays, which the
-// compiler vectorises. The state (momentum, moments) is allocated when the
+// update is one loop per parameter tensor over plain arrays, on SIMD
+// batches (the compiler vectorises SGD's loop itself; Adam's and RMSprop's
+// take a square root, which it leaves scalar while sqrt may set errno, so
+// they run on etape's batches when it has them). The state (momentum, moments) is allocated when the
 // optimizer is made: a step allocates nothing. Formulas are PyTorch's
 // (torch.optim), so a model trains the same with either. Layer: nn.
 #pragma once
@@ -14,11 +16,13 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <etape/core/active_tape.hpp>
 #include <etape/core/gradient.hpp>
+#include <etape/core/simd.hpp>
 #include <etape/core/var.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/tensor/active_tensor.hpp>
@@ -26,6 +30,41 @@
 namespace etape::nn {
 
 namespace detail {
+
+/// Lanes of an update loop: V is T (one element) or a SIMD batch of T.
+template <class T, class V>
+struct lanes {
+    static V load(const T* p)
+    {
+        if constexpr (std::is_same_v<V, T>)
+            return *p;
+        else
+            return simd::load<V>(p);
+    }
+    static void store(T* p, const V& v)
+    {
+        if constexpr (std::is_same_v<V, T>)
+            *p = v;
+        else
+            simd::store(p, v);
+    }
+};
+
+/// Calls body(k, lanes<T, V>{}) for k = 0, V::size, 2 V::size, ... with V
+/// etape's SIMD batch of T where it has one, then with V = T for each
+/// element left: the body reads and writes elements k .. k + lanes - 1.
+template <class T, class Body>
+void for_each_lane(std::size_t n, Body&& body)
+{
+    std::size_t k = 0;
+    if constexpr (simd::enabled_for<T>) {
+        using V = simd::batch<T>;
+        for (; k + V::size <= n; k += V::size)
+            body(k, lanes<T, V>{});
+    }
+    for (; k < n; ++k)
+        body(k, lanes<T, T>{});
+}
 
 /// What every optimizer shares: its parameters, the sweep that leaves
 /// their gradients in the tape's adjoints, clipping, the learning rate and
@@ -228,12 +267,15 @@ public:
             T* __restrict m = first_[i].data();
             T* __restrict v = second_[i].data();
             const std::size_t n = this->values(i).size();
-            for (std::size_t k = 0; k < n; ++k) {
-                const T d = g[k] + l2 * w[k];
-                m[k] = b1 * m[k] + (T(1) - b1) * d;
-                v[k] = b2 * v[k] + (T(1) - b2) * d * d;
-                w[k] = w[k] * shrink - step_size * m[k] / (std::sqrt(v[k]) / root_correction + eps);
-            }
+            detail::for_each_lane<T>(n, [&]<class V>(std::size_t k, detail::lanes<T, V> lane) {
+                using std::sqrt;
+                const V wk = lane.load(w + k), d = lane.load(g + k) + l2 * wk;
+                const V mk = b1 * lane.load(m + k) + (T(1) - b1) * d;
+                const V vk = b2 * lane.load(v + k) + (T(1) - b2) * d * d;
+                lane.store(m + k, mk);
+                lane.store(v + k, vk);
+                lane.store(w + k, wk * shrink - step_size * mk / (sqrt(vk) / root_correction + eps));
+            });
         }
     }
 
@@ -322,20 +364,25 @@ public:
             T* __restrict v = square_[i].data();
             const std::size_t n = this->values(i).size();
             if (momentum_.empty()) {
-                for (std::size_t k = 0; k < n; ++k) {
-                    const T d = g[k] + decay * w[k];
-                    v[k] = a * v[k] + (T(1) - a) * d * d;
-                    w[k] -= rate * d / (std::sqrt(v[k]) + eps);
-                }
+                detail::for_each_lane<T>(n, [&]<class V>(std::size_t k, detail::lanes<T, V> lane) {
+                    using std::sqrt;
+                    const V wk = lane.load(w + k), d = lane.load(g + k) + decay * wk;
+                    const V vk = a * lane.load(v + k) + (T(1) - a) * d * d;
+                    lane.store(v + k, vk);
+                    lane.store(w + k, wk - rate * d / (sqrt(vk) + eps));
+                });
                 continue;
             }
             T* __restrict b = momentum_[i].data();
-            for (std::size_t k = 0; k < n; ++k) {
-                const T d = g[k] + decay * w[k];
-                v[k] = a * v[k] + (T(1) - a) * d * d;
-                b[k] = mu * b[k] + d / (std::sqrt(v[k]) + eps);
-                w[k] -= rate * b[k];
-            }
+            detail::for_each_lane<T>(n, [&]<class V>(std::size_t k, detail::lanes<T, V> lane) {
+                using std::sqrt;
+                const V wk = lane.load(w + k), d = lane.load(g + k) + decay * wk;
+                const V vk = a * lane.load(v + k) + (T(1) - a) * d * d;
+                const V bk = mu * lane.load(b + k) + d / (sqrt(vk) + eps);
+                lane.store(v + k, vk);
+                lane.store(b + k, bk);
+                lane.store(w + k, wk - rate * bk);
+            });
         }
     }
 
