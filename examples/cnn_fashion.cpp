@@ -154,10 +154,13 @@ int main(int argc, char** argv)
 
     fmt::print("\ntest accuracy per class:\n");
     const class_scores scores = score(model, data.test);
-    for (std::size_t c = 0; c < 10; ++c)
-        fmt::print("  {:>12}  {:5.1f} %\n",
-                   data_name == "digits" ? "digit " + std::to_string(c) : std::string(nn::fashion_mnist_class_names[c]),
-                   100 * static_cast<double>(scores.right[c]) / static_cast<double>(std::max<std::size_t>(1, scores.seen[c])));
+    for (std::size_t c = 0; c < 10; ++c) {
+        const std::string name =
+            data_name == "digits" ? "digit " + std::to_string(c) : std::string(nn::fashion_mnist_class_names[c]);
+        const double share =
+            static_cast<double>(scores.right[c]) / static_cast<double>(std::max<std::size_t>(1, scores.seen[c]));
+        fmt::print("  {:>12}  {:5.1f} %\n", name, 100 * share);
+    }
     fmt::print("\n{} CNN with ELU: test accuracy {:.1f} % after {} epochs\n", data_name, 100 * accuracy, epochs);
     return 0;
 }

@@ -22,7 +22,8 @@ struct mlp : torch::nn::Module {
         std::size_t width = features;
         for (std::size_t k = 0; k <= hidden.size(); ++k) {
             const std::size_t out = k < hidden.size() ? hidden[k] : classes;
-            layers.push_back(register_module("layer" + std::to_string(k), torch::nn::Linear(to_int(width), to_int(out))));
+            layers.push_back(
+                register_module("layer" + std::to_string(k), torch::nn::Linear(to_int(width), to_int(out))));
             width = out;
         }
     }
@@ -43,15 +44,13 @@ struct mlp : torch::nn::Module {
             torch::Tensor& w = layers[k]->weight;
             const double fan_in = static_cast<double>(w.size(1)), fan_out = static_cast<double>(w.size(0));
             const bool hidden = k + 1 < layers.size();
-            if (init == start::as_the_lab) {
-                if (hidden)
-                    w.normal_(0.0, std::sqrt((act == activation::selu ? 1.0 : 2.0) / fan_in));
-                else
-                    w.uniform_(-std::sqrt(6.0 / (fan_in + fan_out)), std::sqrt(6.0 / (fan_in + fan_out)));
-                layers[k]->bias.zero_();
-            } else if (hidden && act == activation::selu) {
-                w.normal_(0.0, std::sqrt(1.0 / fan_in));
-            }
+            if (init == start::torch_default)
+                continue;
+            if (hidden)
+                w.normal_(0.0, std::sqrt((act == activation::selu ? 1.0 : 2.0) / fan_in));
+            else
+                w.uniform_(-std::sqrt(6.0 / (fan_in + fan_out)), std::sqrt(6.0 / (fan_in + fan_out)));
+            layers[k]->bias.zero_();
         }
     }
 

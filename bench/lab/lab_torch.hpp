@@ -22,8 +22,9 @@ enum class activation { elu, relu, selu };
 
 /// How the torch network's parameters start.
 enum class start {
-    torch_default, ///< torch.nn.Linear's own (weights and biases uniform); SELU's weights LeCun normal
-    as_the_lab,    ///< the lab's: He normal (ELU, ReLU) or LeCun normal (SELU), the output layer Glorot uniform, biases 0
+    torch_default, ///< torch.nn.Linear's own: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    as_the_lab,    ///< the lab's: He normal (ELU, ReLU) or LeCun normal (SELU), the output layer Glorot
+                   ///< uniform, biases 0
 };
 
 /// The lab's MLP protocol, in libtorch: dense layers 64-hidden-10 with the

@@ -1,7 +1,10 @@
 // The activation lab's library: the registry of activations (names,
 // parameters, errors, a user's primitive, the derivative check) and one
-// training run of an MLP with its measurements.
+// training run of an MLP with its measurements, augmentation, weight decay
+// and the two starts.
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -187,4 +190,80 @@ TEST_CASE("lab: a CNN run, its convolutions' channels counted as units")
     CHECK_THROWS_WITH_AS((void)etape::lab::build_network({.architecture = etape::lab::architecture::cnn}, relu, 60,
                                                          10, random),
                          "etape-lab: the CNN needs square images; 60 features are not", std::invalid_argument);
+}
+
+TEST_CASE("lab: shifting moves each image by its own offset within the bound, the uncovered border zero")
+{
+    // two 4x4 images of 1..16, shifted by at most 1 pixel
+    etape::tensor<float> images({2, 16});
+    for (std::size_t k = 0; k < 32; ++k)
+        images.values()[k] = static_cast<float>(k % 16 + 1);
+    etape::nn::random_generator random(5);
+    etape::tensor<float> shifted;
+    for (int draw = 0; draw < 20; ++draw) {
+        etape::lab::detail::shift_images(images, 4, 1, random, shifted);
+        REQUIRE(shifted.shape() == images.shape());
+        for (std::size_t image = 0; image < 2; ++image) {
+            const auto in = images.values().subspan(image * 16, 16), out = shifted.values().subspan(image * 16, 16);
+            // the offset is where pixel (1, 1), the value 6, went: every pixel moved by it or fell off
+            const auto six = static_cast<std::ptrdiff_t>(std::find(out.begin(), out.end(), 6.0f) - out.begin());
+            REQUIRE(six < 16);
+            const std::ptrdiff_t down = six / 4 - 1, right = six % 4 - 1;
+            CHECK(std::abs(down) <= 1);
+            CHECK(std::abs(right) <= 1);
+            for (std::ptrdiff_t r = 0; r < 4; ++r)
+                for (std::ptrdiff_t c = 0; c < 4; ++c) {
+                    const std::ptrdiff_t r0 = r - down, c0 = c - right;
+                    const bool inside = r0 >= 0 && r0 < 4 && c0 >= 0 && c0 < 4;
+                    const float expected = inside ? in[static_cast<std::size_t>(r0 * 4 + c0)] : 0.0f;
+                    CHECK(out[static_cast<std::size_t>(r * 4 + c)] == expected);
+                }
+        }
+    }
+}
+
+TEST_CASE("lab: shifts and weight decay change the run, and a bad value is refused")
+{
+    const auto digits = etape::nn::digits<float>();
+    const auto elu = etape::lab::registry::builtin().make("elu");
+    const etape::lab::protocol plain{.hidden = {16}, .epochs = 2};
+    etape::lab::protocol shifted = plain, decayed = plain;
+    shifted.shift = 1;
+    decayed.weight_decay = 0.5f;
+    const double loss = etape::lab::train(digits, elu, plain, 1).epochs[1].train_loss;
+    CHECK(etape::lab::train(digits, elu, shifted, 1).epochs[1].train_loss != loss);
+    CHECK(etape::lab::train(digits, elu, decayed, 1).epochs[1].train_loss != loss);
+
+    decayed.weight_decay = -0.5f;
+    CHECK_THROWS_WITH_AS((void)etape::lab::train(digits, elu, decayed, 1),
+                         "etape-lab: the weight decay must be a number of at least 0", std::invalid_argument);
+    etape::nn::data_split<float> not_square = digits;
+    not_square.train = etape::nn::split_rows(digits.train, 100).train;
+    not_square.train.features = not_square.train.features.reshape({50, 128});
+    not_square.train.labels.resize(50);
+    CHECK_THROWS_WITH_AS((void)etape::lab::train(not_square, elu, shifted, 1),
+                         "etape-lab: shifting needs square images; 128 features are not", std::invalid_argument);
+}
+
+TEST_CASE("lab: PyTorch's start draws weights and biases within 1/sqrt(fan_in), the suited one zero biases")
+{
+    etape::tape_scope<float> scope;
+    const auto relu = etape::lab::registry::builtin().make("relu");
+    etape::nn::random_generator random(2);
+    const etape::lab::network pytorch =
+        etape::lab::build_network({.start = etape::lab::start::pytorch, .hidden = {32}}, relu, 64, 10, random);
+    const etape::lab::network suited = etape::lab::build_network({.hidden = {32}}, relu, 64, 10, random);
+    const std::size_t fan_in[] = {64, 32};
+    for (std::size_t layer = 0; layer < 2; ++layer) {
+        const double bound = 1 / std::sqrt(static_cast<double>(fan_in[layer]));
+        for (const auto* values : {&pytorch.weights[layer], &pytorch.biases[layer]}) {
+            double largest = 0;
+            for (const float v : values->values())
+                largest = std::max(largest, std::abs(static_cast<double>(v)));
+            CHECK(largest <= bound);
+            CHECK(largest > 0.8 * bound); // drawn across the whole range
+        }
+        for (const float b : suited.biases[layer].values())
+            CHECK(b == 0.0f);
+    }
 }

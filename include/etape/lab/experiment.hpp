@@ -127,7 +127,8 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
     tape<float>& t = scope.get();
     nn::random_generator random(seed);
     network net = build_network(plan, act, features, data.train.classes, random);
-    nn::adamw<float> optimizer(net.parameters(), {.learning_rate = plan.learning_rate, .weight_decay = plan.weight_decay});
+    nn::adamw<float> optimizer(net.parameters(),
+                               {.learning_rate = plan.learning_rate, .weight_decay = plan.weight_decay});
     nn::batch_loader<float> loader(data.train, plan.batch_size, random.split());
     nn::random_generator shifts = random.split();
     tensor<float> shifted;

@@ -23,19 +23,27 @@ namespace etape::lab {
 
 enum class architecture { mlp, cnn };
 
+/// How a network's parameters start.
+enum class start {
+    suited,  ///< weights as the activation suits (He, LeCun or Glorot; the output layer Glorot uniform), biases 0
+    pytorch, ///< torch.nn.Linear's and Conv2d's default: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+};
+
 /// What the lab trains and how: the network's shape (hidden dense widths,
 /// and for the CNN the filters of each convolution), epochs, batch size,
 /// Adam's rate and decoupled weight decay (AdamW when above 0), the
 /// augmentation, and the training loss whose first crossing is reported.
 struct protocol {
     lab::architecture architecture = architecture::mlp;
+    lab::start start = start::suited;
     std::vector<std::size_t> filters{16, 32}; ///< CNN only: one 3x3 convolution and 2x2 pooling each
     std::vector<std::size_t> hidden{128, 128};
     std::size_t epochs = 30;
     std::size_t batch_size = 32;
     float learning_rate = 1e-3f;
     float weight_decay = 0.0f;
-    std::size_t shift = 0; ///< each training image moved by up to this many pixels along each axis, a new draw per image and epoch
+    std::size_t shift = 0; ///< each training image moved by up to this many pixels along each axis (a new draw
+                           ///< per image and epoch; square images only)
     double loss_target = 0.1;
 };
 
@@ -89,8 +97,9 @@ struct network {
 
 /// Builds the network `p` describes for `features` inputs (for the CNN,
 /// square images of one channel: features = side * side) and `classes`
-/// outputs, its weights drawn from `random` as `act` suits (the output
-/// layer Glorot uniform), its biases 0. `act` must outlive the network.
+/// outputs, its parameters drawn from `random` as `p.start` says (by
+/// default the weights as `act` suits, the output layer Glorot uniform,
+/// the biases 0). `act` must outlive the network.
 /// Throws std::invalid_argument for a shape that cannot be built.
 inline network build_network(const protocol& p, const activation& act, std::size_t features, std::size_t classes,
                              nn::random_generator& random)
@@ -102,7 +111,13 @@ inline network build_network(const protocol& p, const activation& act, std::size
     const auto add = [&](etape::shape weight_shape, std::size_t outputs, nn::fans fan, nn::weight_init init) {
         net.weights.emplace_back(tensor<float>(weight_shape));
         net.biases.emplace_back(tensor<float>({outputs}, 0.0f));
-        nn::initialize_weights(net.weights.back().values(), init, fan, random);
+        if (p.start == start::pytorch) {
+            const double bound = 1 / std::sqrt(static_cast<double>(fan.in));
+            nn::fill_uniform(net.weights.back().values(), bound, random);
+            nn::fill_uniform(net.biases.back().values(), bound, random);
+        } else {
+            nn::initialize_weights(net.weights.back().values(), init, fan, random);
+        }
     };
 
     std::size_t convolutions = 0, side = 0, image_side = 0, width = features;

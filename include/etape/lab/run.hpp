@@ -131,6 +131,12 @@ inline int run(int argc, char** argv, const registry& activations)
                    "mlp (dense layers), or cnn (3x3 convolutions with 2x2 max pooling, then the dense layers)")
         ->transform(CLI::CheckedTransformer(architectures, CLI::ignore_case))
         ->default_str("mlp");
+    std::map<std::string, start> starts{{"suited", start::suited}, {"pytorch", start::pytorch}};
+    app.add_option("--init", plan.start,
+                   "suited (weights as each activation suits: He, LeCun or Glorot; biases 0), or pytorch "
+                   "(torch.nn.Linear's and Conv2d's default: weights and biases uniform in +-1/sqrt(fan_in))")
+        ->transform(CLI::CheckedTransformer(starts, CLI::ignore_case))
+        ->default_str("suited");
     app.add_option("--filters", plan.filters, "cnn: filters of each convolution")
         ->delimiter(',')
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 12))
@@ -151,7 +157,9 @@ inline int run(int argc, char** argv, const registry& activations)
                    "augmentation: each training image moved by up to this many pixels along each axis (0: none)")
         ->check(CLI::Range(0, 64))
         ->capture_default_str();
-    app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")->check(CLI::Range(1, 1000))->capture_default_str();
+    app.add_option("--seeds", seeds, "runs per activation, seeds 1, 2, ...")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
     app.add_option("--loss-target", plan.loss_target, "the training loss whose first crossing is reported")
         ->check(detail::positive_number)
         ->capture_default_str();
@@ -235,9 +243,10 @@ inline int run(int argc, char** argv, const registry& activations)
     const std::string augmentation =
         plan.shift > 0 ? fmt::format(", images shifted by up to {} pixel{}", plan.shift, plan.shift > 1 ? "s" : "")
                        : std::string();
-    fmt::print("etape-lab: {} on {} ({} training rows, {} test rows), {}, batch {}{}, {} epochs, seeds 1 to {}\n",
-               shape, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(), data.test.rows(),
-               optimizer, plan.batch_size, augmentation, plan.epochs, seeds);
+    const std::string_view start_text = plan.start == start::pytorch ? ", PyTorch's default start" : "";
+    fmt::print("etape-lab: {}{} on {} ({} training rows, {} test rows), {}, batch {}{}, {} epochs, seeds 1 to {}\n",
+               shape, start_text, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(),
+               data.test.rows(), optimizer, plan.batch_size, augmentation, plan.epochs, seeds);
     std::fflush(stdout); // before the progress, which goes to stderr
 
     // the lab's own work (progress, summaries, table, CSV), timed to show it stays small beside training
