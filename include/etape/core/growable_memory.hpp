@@ -50,6 +50,17 @@ public:
     [[nodiscard]] void* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
 
+    /// The bytes a block resized to `bytes` holds: mapped blocks are whole
+    /// huge pages.
+    [[nodiscard]] static constexpr std::size_t rounded(std::size_t bytes) noexcept
+    {
+#if ETAPE_GROW_MAPPED
+        if (bytes >= mapped_threshold)
+            return (bytes + mapped_threshold - 1) / mapped_threshold * mapped_threshold;
+#endif
+        return bytes;
+    }
+
     /// Makes the block `bytes` long (rounded up), keeping its first `kept`
     /// bytes. Throws std::bad_alloc, leaving the block as it was, when the
     /// system has no memory for it.
@@ -62,7 +73,7 @@ public:
         }
 #if ETAPE_GROW_MAPPED
         if (bytes >= mapped_threshold) {
-            bytes = (bytes + mapped_threshold - 1) / mapped_threshold * mapped_threshold;
+            bytes = rounded(bytes);
             if (mapped_) {
                 void* moved = mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
                 if (moved == MAP_FAILED)

@@ -31,8 +31,17 @@ public:
     U* reserve_more(std::size_t extra)
     {
         if (capacity_ - size_ < extra) [[unlikely]]
-            grow(size_ + extra);
+            grow(capacity_after(extra));
         return data() + size_;
+    }
+
+    /// The capacity reserve_more(extra) leaves.
+    [[nodiscard]] std::size_t capacity_after(std::size_t extra) const noexcept
+    {
+        if (capacity_ - size_ >= extra)
+            return capacity_;
+        const std::size_t target = std::max({size_ + extra, 2 * capacity_, std::size_t{1024}});
+        return growable_memory::rounded(target * sizeof(U)) / sizeof(U);
     }
 
     /// Appends `count` values already written at reserve_more()'s pointer.
@@ -73,9 +82,8 @@ public:
     }
 
 private:
-    void grow(std::size_t needed)
+    void grow(std::size_t target)
     {
-        const std::size_t target = std::max({needed, 2 * capacity_, std::size_t{1024}});
         memory_.resize(target * sizeof(U), size_ * sizeof(U));
         capacity_ = memory_.bytes() / sizeof(U);
     }
@@ -106,7 +114,17 @@ public:
     {
         if (capacity_ - size_ >= extra)
             return;
-        resize_both(std::max({size_ + extra, 2 * capacity_, std::size_t{1024}}));
+        resize_both(capacity_after(extra));
+    }
+
+    /// The capacity reserve_more(extra) leaves, in pairs.
+    [[nodiscard]] std::size_t capacity_after(std::size_t extra) const noexcept
+    {
+        if (capacity_ - size_ >= extra)
+            return capacity_;
+        const std::size_t target = std::max({size_ + extra, 2 * capacity_, std::size_t{1024}});
+        return std::min(growable_memory::rounded(target * sizeof(A)) / sizeof(A),
+                        growable_memory::rounded(target * sizeof(B)) / sizeof(B));
     }
 
     /// Appends `count` pairs already written at first() + size(), second() + size().

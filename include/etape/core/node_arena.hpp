@@ -47,24 +47,25 @@ public:
         if (current_ < blocks_.size())
             if (void* p = take(blocks_[current_], offset_, bytes, alignment))
                 return p;
-        const std::size_t needed = bytes + alignment; // enough at any alignment of a block's start
         const std::size_t next = std::min(current_ + 1, blocks_.size()); // the current block may be released
-        std::size_t best = blocks_.size();
-        for (std::size_t i = next; i < blocks_.size(); ++i)
-            if (blocks_[i].size >= needed && (best == blocks_.size() || blocks_[i].size < blocks_[best].size))
-                best = i;
-        // a small allocation in a large block would leave the large
-        // allocation that follows it in a later recording without one
-        const bool fresh = best == blocks_.size() || (needed <= block_size && blocks_[best].size > block_size);
-        if (fresh) {
-            best = blocks_.size();
-            const std::size_t size = std::max(block_size, needed);
+        std::size_t best = free_block_for(bytes, alignment);
+        if (best == blocks_.size()) {
+            const std::size_t size = std::max(block_size, bytes + alignment);
             blocks_.push_back(block{std::make_unique_for_overwrite<std::byte[]>(size), size});
         }
         std::swap(blocks_[next], blocks_[best]); // free blocks have no order: the chosen one goes next
         current_ = next;
         offset_ = 0;
         return take(blocks_[current_], offset_, bytes, alignment);
+    }
+
+    /// The bytes allocate(bytes, alignment) would obtain from the system: 0
+    /// when the allocation fits the current block or a free one.
+    [[nodiscard]] std::size_t growth_for(std::size_t bytes, std::size_t alignment) const noexcept
+    {
+        if (fits_current(bytes, alignment) || free_block_for(bytes, alignment) < blocks_.size())
+            return 0;
+        return std::max(block_size, bytes + alignment);
     }
 
     /// Frees the blocks that hold nothing: those after the current one, and
@@ -87,13 +88,45 @@ private:
         std::size_t size;
     };
 
+    [[nodiscard]] bool fits_current(std::size_t bytes, std::size_t alignment) const noexcept
+    {
+        if (current_ >= blocks_.size())
+            return false;
+        const block& b = blocks_[current_];
+        const std::size_t start = start_in(b, offset_, alignment);
+        return start <= b.size && bytes <= b.size - start;
+    }
+
+    /// The first offset from `offset` on in `b` at `alignment`.
+    [[nodiscard]] static std::size_t start_in(const block& b, std::size_t offset, std::size_t alignment) noexcept
+    {
+        const auto base = reinterpret_cast<std::uintptr_t>(b.data.get());
+        return (base + offset + alignment - 1) / alignment * alignment - base;
+    }
+
+    /// The free block an allocation that does not fit the current one
+    /// takes: the smallest that holds it, or blocks_.size() for a fresh
+    /// one (none holds it, or it is small and only large ones are free: a
+    /// small allocation in a large block would leave the large allocation
+    /// that follows it in a later recording without one).
+    [[nodiscard]] std::size_t free_block_for(std::size_t bytes, std::size_t alignment) const noexcept
+    {
+        const std::size_t needed = bytes + alignment; // enough at any alignment of a block's start
+        std::size_t best = blocks_.size();
+        for (std::size_t i = std::min(current_ + 1, blocks_.size()); i < blocks_.size(); ++i)
+            if (blocks_[i].size >= needed && (best == blocks_.size() || blocks_[i].size < blocks_[best].size))
+                best = i;
+        if (best < blocks_.size() && needed <= block_size && blocks_[best].size > block_size)
+            return blocks_.size();
+        return best;
+    }
+
     /// `bytes` at `alignment` from `offset` on in `b`, moving `offset` past
     /// them; nullptr when the rest of the block is too small.
     [[nodiscard]] static std::byte* take(block& b, std::size_t& offset, std::size_t bytes,
                                          std::size_t alignment) noexcept
     {
-        const auto base = reinterpret_cast<std::uintptr_t>(b.data.get());
-        const std::size_t start = (base + offset + alignment - 1) / alignment * alignment - base;
+        const std::size_t start = start_in(b, offset, alignment);
         if (start > b.size || bytes > b.size - start)
             return nullptr;
         offset = start + bytes;

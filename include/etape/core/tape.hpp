@@ -74,7 +74,8 @@ struct tape_stats {
     std::size_t operands = 0;    ///< (slot, partial) pairs over all statements
     std::size_t nodes = 0;       ///< non-scalar records (fused kernels, external functions)
     std::size_t bytes = 0;       ///< bytes of the recording, adjoints excluded
-    std::size_t capacity_bytes = 0; ///< bytes the tape holds, adjoints included
+    std::size_t peak_bytes = 0;  ///< the largest `bytes` since the tape was made (or reset_peak())
+    std::size_t capacity_bytes = 0; ///< bytes the tape holds, adjoints included: what max_bytes bounds
 };
 
 /// An input of a node as the reverse sweep sees it: the slots whose
@@ -99,12 +100,36 @@ struct slot_range {
     slot_index count = 0;
 };
 
-/// Upper bounds of one tape; exceeding one throws std::length_error before
-/// anything is written. The defaults are the index types' limits, and a
-/// tape rejects larger ones (std::invalid_argument).
+/// Upper bounds of one tape; exceeding one throws std::length_error
+/// (memory_budget_error for max_bytes) before anything is written. The
+/// defaults are the index types' limits, and a tape rejects larger ones
+/// (std::invalid_argument); max_bytes is off by default.
 struct tape_limits {
     std::size_t max_slots = std::numeric_limits<slot_index>::max() - 1;
     std::size_t max_operands = std::numeric_limits<std::uint32_t>::max();
+    /// The memory budget: the bytes the tape may hold (tape_stats::capacity_bytes:
+    /// its arrays, node arena and adjoints), checked before each growth.
+    std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
+};
+
+/// A tape asked for memory beyond its budget (tape_limits::max_bytes).
+/// Nothing was recorded by the call that threw; the tape stays usable, and
+/// a rewind frees room in the recording for what comes next.
+class memory_budget_error : public std::length_error {
+public:
+    memory_budget_error(std::size_t held, std::size_t asked, std::size_t budget, const char* what)
+        : std::length_error("etape: the tape's memory budget is " + std::to_string(budget) + " bytes; it holds " +
+                            std::to_string(held) + " and asked for " + std::to_string(asked) + " more (" + what +
+                            "); rewind to record less, or raise tape_limits::max_bytes"),
+          held_(held), asked_(asked), budget_(budget)
+    {
+    }
+    [[nodiscard]] std::size_t held() const noexcept { return held_; }
+    [[nodiscard]] std::size_t asked() const noexcept { return asked_; }
+    [[nodiscard]] std::size_t budget() const noexcept { return budget_; }
+
+private:
+    std::size_t held_, asked_, budget_;
 };
 
 namespace detail {
@@ -283,6 +308,7 @@ public:
         static_assert(std::is_trivially_destructible_v<U>);
         if (count > std::numeric_limits<std::size_t>::max() / sizeof(U) / 2) [[unlikely]]
             throw std::length_error("etape: scratch of " + std::to_string(count) + " elements does not fit in memory");
+        check_budget([&] { return arena_.growth_for(count * sizeof(U), alignof(U)); }, "node scratch");
         return static_cast<U*>(arena_.allocate(count * sizeof(U), alignof(U)));
     }
 
@@ -313,6 +339,7 @@ public:
         ++generation_;
         rewinds_.erase(rewinds_.begin() + static_cast<std::ptrdiff_t>(kept), rewinds_.end());
         rewinds_.push_back({generation_, p.slots});
+        peak_bytes_ = std::max(peak_bytes_, recording_bytes());
         never_dropped_below_ = std::min(never_dropped_below_, p.slots);
         mark_now_ = (identity_.value() << 24) | static_cast<std::uint32_t>((generation_ & generation_mask) << 1);
         destroy_nodes_after(p.nodes);
@@ -346,7 +373,11 @@ public:
     // ---- adjoints and the reverse sweep -------------------------------------
 
     /// Sets every adjoint to zero (sized to the recording).
-    void clear_adjoints() { adjoints_.assign_zeros(size()); }
+    void clear_adjoints()
+    {
+        check_adjoints_budget();
+        adjoints_.assign_zeros(size());
+    }
 
     /// An input of fewer slots is never stored into (clear_and_sweep):
     /// clearing and adding costs a few dozen nanoseconds there, less than the
@@ -524,14 +555,14 @@ public:
         s.statements = statements_;
         s.operands = operands_.size();
         s.nodes = nodes_.size();
-        s.bytes = statement_end_.size() * sizeof(std::uint32_t) + operands_.size() * (sizeof(T) + sizeof(slot_index)) +
-                  nodes_.size() * sizeof(node);
-        s.capacity_bytes = statement_end_.capacity() * sizeof(std::uint32_t) +
-                           operands_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
-                           node_inputs_.capacity() * sizeof(node_input_slots) + adjoints_.capacity() * sizeof(T) +
-                           arena_.capacity();
+        s.bytes = recording_bytes();
+        s.peak_bytes = std::max(peak_bytes_, s.bytes);
+        s.capacity_bytes = held_bytes();
         return s;
     }
+
+    /// Starts stats().peak_bytes again from the current recording.
+    void reset_peak() noexcept { peak_bytes_ = 0; }
 
     [[nodiscard]] const tape_limits& limits() const noexcept { return limits_; }
 
@@ -649,6 +680,14 @@ private:
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
         const std::size_t gap = gap_before(outputs);
         make_room(gap + outputs, gap, 0); // node outputs take no rows; the gap's slots are inputs
+        check_budget(
+            [&] {
+                return (nodes_.capacity_after(1) - nodes_.capacity()) * sizeof(node) +
+                       (node_inputs_.capacity_after(inputs.size()) - node_inputs_.capacity()) *
+                           sizeof(node_input_slots) +
+                       arena_.growth_for(sizeof(Reverse), alignof(Reverse));
+            },
+            "a node");
         nodes_.reserve_more(1);
         node_inputs_.reserve_more(inputs.size());
         void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
@@ -820,6 +859,7 @@ private:
     void clear_adjoints_except_not_cleared()
     {
         const std::size_t n = size();
+        check_adjoints_budget();
         adjoints_.resize_keeping(n); // the seeds written before stay
         T* adj = adjoints_.data();
         std::sort(not_cleared_.begin(), not_cleared_.end());
@@ -1057,6 +1097,7 @@ private:
         const std::size_t have = adjoints_.size();
         if (have >= size())
             return;
+        check_adjoints_budget();
         T* fresh = adjoints_.reserve_more(size() - have);
         for (std::size_t i = 0; i < size() - have; ++i)
             fresh[i] = T(0);
@@ -1071,6 +1112,16 @@ private:
             throw_length_error("slots", limits_.max_slots);
         if (operands_.size() + operands > limits_.max_operands || operands > limits_.max_operands)
             throw_length_error("operands", limits_.max_operands);
+        check_budget(
+            [&] {
+                std::size_t growth =
+                    (statement_end_.capacity_after(rows) - statement_end_.capacity()) * sizeof(std::uint32_t) +
+                    (operands_.capacity_after(operands) - operands_.capacity()) * (sizeof(T) + sizeof(slot_index));
+                if constexpr (checked_build)
+                    growth += (slot_epoch_.capacity_after(slots) - slot_epoch_.capacity()) * sizeof(std::uint32_t);
+                return growth;
+            },
+            "statements");
         statement_end_.reserve_more(rows);
         if constexpr (checked_build)
             slot_epoch_.reserve_more(slots);
@@ -1092,6 +1143,63 @@ private:
 
     /// Rows: the slots that are statements or inputs (node outputs take none).
     [[nodiscard]] std::size_t rows() const noexcept { return statement_end_.size(); }
+
+    /// Bytes of the recording: rows, operands and nodes (stats().bytes).
+    [[nodiscard]] std::size_t recording_bytes() const noexcept
+    {
+        return statement_end_.size() * sizeof(std::uint32_t) + operands_.size() * (sizeof(T) + sizeof(slot_index)) +
+               nodes_.size() * sizeof(node);
+    }
+
+    /// Bytes the tape holds (stats().capacity_bytes), the checked build's epochs included.
+    [[nodiscard]] std::size_t held_bytes() const noexcept
+    {
+        std::size_t bytes = statement_end_.capacity() * sizeof(std::uint32_t) +
+                            operands_.capacity() * (sizeof(T) + sizeof(slot_index)) + nodes_.capacity() * sizeof(node) +
+                            node_inputs_.capacity() * sizeof(node_input_slots) + adjoints_.capacity() * sizeof(T) +
+                            arena_.capacity();
+        if constexpr (checked_build)
+            bytes += slot_epoch_.capacity() * sizeof(std::uint32_t);
+        return bytes;
+    }
+
+    /// Throws memory_budget_error when growing by growth() bytes would take
+    /// the tape past its budget, after giving back what a rewind left
+    /// unused in the recording's arrays and the node arena (the adjoints
+    /// stay: a gradient_view may point into them).
+    template <class Growth>
+    void check_budget(Growth growth, const char* what)
+    {
+        if (limits_.max_bytes == std::numeric_limits<std::size_t>::max())
+            return;
+        const auto fits = [&](std::size_t more) {
+            return more <= limits_.max_bytes && held_bytes() <= limits_.max_bytes - more;
+        };
+        if (fits(growth()))
+            return;
+        arena_.release_unused();
+        statement_end_.shrink_to_fit();
+        operands_.shrink_to_fit();
+        nodes_.shrink_to_fit();
+        node_inputs_.shrink_to_fit();
+        if constexpr (checked_build)
+            slot_epoch_.shrink_to_fit();
+        update_room();
+        const std::size_t more = growth();
+        if (!fits(more))
+            throw memory_budget_error(held_bytes(), more, limits_.max_bytes, what);
+    }
+
+    /// check_budget for an adjoint per slot of the recording.
+    void check_adjoints_budget()
+    {
+        check_budget(
+            [&] {
+                const std::size_t missing = size() > adjoints_.size() ? size() - adjoints_.size() : 0;
+                return (adjoints_.capacity_after(missing) - adjoints_.capacity()) * sizeof(T);
+            },
+            "adjoints");
+    }
 
     [[noreturn]] [[gnu::cold]] static void throw_length_error(const char* what, std::size_t limit)
     {
@@ -1179,6 +1287,7 @@ private:
     }
 
     tape_limits limits_;
+    std::size_t peak_bytes_ = 0; // the largest recording_bytes() before a rewind
     detail::tape_identity identity_;
     std::uint64_t generation_ = 0;
     std::uint32_t mark_now_ = identity_.value() << 24;
