@@ -42,7 +42,7 @@ template <class T>
 class tape_scope {
 public:
     /// Activates a fresh tape owned by the scope.
-    explicit tape_scope(tape_limits limits = {})
+    explicit tape_scope(const tape_limits& limits = {})
         : owned_(std::in_place, limits), tape_(&*owned_), previous_(activate(*owned_))
     {
     }

@@ -31,7 +31,7 @@ public:
     U* reserve_more(std::size_t extra)
     {
         if (capacity_ - size_ < extra) [[unlikely]]
-            grow(capacity_after(extra));
+            grow(size_ + extra);
         return data() + size_;
     }
 
@@ -40,8 +40,7 @@ public:
     {
         if (capacity_ - size_ >= extra)
             return capacity_;
-        const std::size_t target = std::max({size_ + extra, 2 * capacity_, std::size_t{1024}});
-        return growable_memory::rounded(target * sizeof(U)) / sizeof(U);
+        return growable_memory::rounded(target_for(size_ + extra) * sizeof(U)) / sizeof(U);
     }
 
     /// Appends `count` values already written at reserve_more()'s pointer.
@@ -82,9 +81,15 @@ public:
     }
 
 private:
-    void grow(std::size_t target)
+    /// The capacity a growth to hold `needed` values asks for.
+    [[nodiscard]] std::size_t target_for(std::size_t needed) const noexcept
     {
-        memory_.resize(target * sizeof(U), size_ * sizeof(U));
+        return std::max({needed, 2 * capacity_, std::size_t{1024}});
+    }
+
+    void grow(std::size_t needed)
+    {
+        memory_.resize(target_for(needed) * sizeof(U), size_ * sizeof(U));
         capacity_ = memory_.bytes() / sizeof(U);
     }
 

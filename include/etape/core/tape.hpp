@@ -157,7 +157,7 @@ class tape {
 public:
     using value_type = T;
 
-    explicit tape(tape_limits limits = {}) : limits_(detail::addressable(limits))
+    explicit tape(const tape_limits& limits = {}) : limits_(detail::addressable(limits))
     {
         make_room(1, 1, 0);
         (void)append_slot(); // slot 0: the passive sink
@@ -1286,8 +1286,6 @@ private:
         return issued.fetch_add(1, std::memory_order_relaxed) + 1;
     }
 
-    tape_limits limits_;
-    std::size_t peak_bytes_ = 0; // the largest recording_bytes() before a rewind
     detail::tape_identity identity_;
     std::uint64_t generation_ = 0;
     std::uint32_t mark_now_ = identity_.value() << 24;
@@ -1320,6 +1318,9 @@ private:
     std::vector<detail::node_note<T>> node_notes_;
     std::vector<std::string> contexts_{std::string()}; // anomaly contexts; 0 is none
     std::uint32_t context_ = 0;
+    // read only on the slow paths: last, so that the recording's members keep their place
+    tape_limits limits_;
+    std::size_t peak_bytes_ = 0; // the largest recording_bytes() before a rewind
 };
 
 /// While it lives, anomaly reports name `name` for what `t` records
