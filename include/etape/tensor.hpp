@@ -7,6 +7,8 @@
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/expression.hpp>
 #include <etape/tensor/fused_kernel.hpp>
+#include <etape/tensor/slice.hpp>
+#include <etape/tensor/roll.hpp>
 #include <etape/tensor/gradient.hpp>
 #include <etape/tensor/node_input.hpp>
 #include <etape/tensor/matmul.hpp>

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
 #include <string>
 
 #include <etape/core/active_tape.hpp>
@@ -108,6 +109,33 @@ public:
     }
 
     [[nodiscard]] active_tensor flatten() const { return reshape(etape::shape{size()}); }
+
+    /// Elements `first` .. `first + count` along the first axis (rows of a
+    /// matrix, elements of a vector): the same elements and slots, with
+    /// nothing recorded. A range outside the axis throws std::out_of_range
+    /// naming the range and the extent. Other axes: etape::slice (tensor/slice.hpp).
+    [[nodiscard]] active_tensor slice(std::size_t first, std::size_t count) const
+    {
+        if (rank() == 0)
+            throw shape_error("etape: slice of a rank-0 tensor");
+        const std::size_t extent = shape_[0];
+        if (first > extent || count > extent - first)
+            throw std::out_of_range("etape: slice [" + std::to_string(first) + ", " + std::to_string(first) + " + " +
+                                    std::to_string(count) + ") of axis 0 is outside its extent " +
+                                    std::to_string(extent) + " (shape " + shape_.to_string() + ")");
+        std::array<std::size_t, etape::shape::max_rank> extents{};
+        std::size_t inner = 1; // elements per index of the first axis
+        for (std::size_t a = 0; a < rank(); ++a) {
+            extents[a] = shape_[a];
+            inner *= a > 0 ? shape_[a] : 1;
+        }
+        extents[0] = count;
+        active_tensor r = *this;
+        r.values_ += first * inner;
+        r.first_ += static_cast<slot_index>(first * inner);
+        r.shape_ = etape::shape{std::span<const std::size_t>(extents.data(), rank())};
+        return r;
+    }
 
     /// Throws tape_error unless the tensor is on the current recording of `t`
     /// (var::check_on of its first element).

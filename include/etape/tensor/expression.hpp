@@ -3,8 +3,8 @@
 // and the operators. Layer: tensor.
 //
 // A tensor expression is a tree of nodes. To run it, the fused kernel binds
-// the tree to the output's shape; element (i, c) of the bound tree (flat
-// index i, column c of the last axis) is an ordinary scalar expression of
+// the tree to the output's shape; element (i, c, r) of the bound tree (flat
+// index i, column c of the last axis, row r) is an ordinary scalar expression of
 // core/, built from the same primitives, whose leaves are numbered 0..L-1 at
 // compile time. Its value is the output element, and recording it yields the
 // partial with respect to each numbered leaf.
@@ -12,9 +12,11 @@
 // Broadcasting: a leaf of the output's shape is read elementwise; a scalar
 // (a var, a number, a rank-0 tensor) is read everywhere; a vector whose
 // length is the output's last extent is read along each row (a bias).
+// Views of an active tensor are leaves too: a slice whose rows are apart in
+// memory (tensor/slice.hpp) and a periodic shift (tensor/roll.hpp).
 //
 // Batches: when every primitive of the tree takes SIMD batches
-// (batch_primitive), `batch_element<K, V>(i, c)` builds the same scalar
+// (batch_primitive), `batch_element<K, V>(i, c, r)` builds the same scalar
 // expression over batches V of lanes i..i+size (columns c..c+size, which the
 // loop keeps inside one row when a leaf reads rows).
 #pragma once
@@ -37,12 +39,31 @@ namespace etape {
 
 namespace detail {
 
-enum class broadcast : unsigned char { full, row, scalar };
+/// How a leaf's elements map onto the output's: one each (full), one row
+/// read by every row (row), one value (scalar), rows `step` elements apart
+/// (strided: a slice), or each segment of `period` elements read shifted
+/// by `step` places, wrapping around (rolled: a periodic shift).
+enum class broadcast : unsigned char { full, row, scalar, strided, rolled };
 
 /// Where an active leaf's adjoints go, and how it was broadcast.
 struct leaf_info {
     slot_index first;
     broadcast kind;
+    std::size_t step = 0;
+    std::size_t period = 0;
+
+    /// The slots the leaf's adjoints span, for an output of `size`
+    /// elements in rows of `columns`.
+    [[nodiscard]] std::size_t slot_count(std::size_t size, std::size_t columns) const noexcept
+    {
+        switch (kind) {
+        case broadcast::full: return size;
+        case broadcast::row: return columns;
+        case broadcast::scalar: return 1;
+        case broadcast::strided: return size == 0 ? 0 : (size / columns - 1) * step + columns;
+        default: return size;
+        }
+    }
 };
 
 [[nodiscard]] inline shape broadcast_shape(std::string_view operation, const shape& a, const shape& b)
@@ -67,10 +88,11 @@ struct leaf_info {
     return leaf.rank() == 0 ? broadcast::scalar : broadcast::row;
 }
 
-/// Element (i, c) of a leaf reads data[i * by_index + c * by_column].
+/// Element (i, c, r) of a leaf reads data[i * by_index + c * by_column + r * by_row].
 struct leaf_strides {
     std::size_t by_index;
     std::size_t by_column;
+    std::size_t by_row = 0;
     static constexpr leaf_strides of(broadcast kind) noexcept
     {
         switch (kind) {
@@ -80,12 +102,17 @@ struct leaf_strides {
         }
     }
 
-    /// Lanes i..i+size of a leaf (columns c..c+size): a load, or one value
-    /// broadcast to every lane.
-    template <class V>
-    [[nodiscard]] V batch_at(const typename V::value_type* data, std::size_t i, std::size_t c) const
+    [[nodiscard]] std::size_t offset(std::size_t i, std::size_t c, std::size_t r) const noexcept
     {
-        const typename V::value_type* p = data + i * by_index + c * by_column;
+        return i * by_index + c * by_column + r * by_row;
+    }
+
+    /// Lanes i..i+size of a leaf (columns c..c+size of row r): a load, or
+    /// one value broadcast to every lane.
+    template <class V>
+    [[nodiscard]] V batch_at(const typename V::value_type* data, std::size_t i, std::size_t c, std::size_t r) const
+    {
+        const typename V::value_type* p = data + offset(i, c, r);
         return by_index == 0 && by_column == 0 ? V(*p) : simd::load<V>(p);
     }
 };
@@ -127,16 +154,19 @@ struct bound_active {
     leaf_strides strides;
     leaf_info info;
     template <std::size_t K>
-    [[nodiscard]] numbered_leaf<T, K> element(std::size_t i, std::size_t c) const noexcept
+    [[nodiscard]] numbered_leaf<T, K> element(std::size_t i, std::size_t c, std::size_t r) const noexcept
     {
-        return {data[i * strides.by_index + c * strides.by_column]};
+        return {data[strides.offset(i, c, r)]};
     }
     template <std::size_t K, class V>
-    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t i, std::size_t c) const
+    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        return {strides.batch_at<V>(data, i, c)};
+        return {strides.batch_at<V>(data, i, c, r)};
     }
-    [[nodiscard]] bool reads_rows() const noexcept { return info.kind == broadcast::row; }
+    [[nodiscard]] bool reads_rows() const noexcept
+    {
+        return info.kind == broadcast::row || info.kind == broadcast::strided;
+    }
     void leaves(leaf_info* out) const noexcept { out[0] = info; }
     void leaf_values(const T** out) const noexcept { out[0] = data; }
 };
@@ -163,14 +193,14 @@ struct bound_value {
     const T* data;
     leaf_strides strides;
     template <std::size_t K>
-    [[nodiscard]] constant<T> element(std::size_t i, std::size_t c) const noexcept
+    [[nodiscard]] constant<T> element(std::size_t i, std::size_t c, std::size_t r) const noexcept
     {
-        return {data[i * strides.by_index + c * strides.by_column]};
+        return {data[strides.offset(i, c, r)]};
     }
     template <std::size_t K, class V>
-    [[nodiscard]] constant<V> batch_element(std::size_t i, std::size_t c) const
+    [[nodiscard]] constant<V> batch_element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        return {strides.batch_at<V>(data, i, c)};
+        return {strides.batch_at<V>(data, i, c, r)};
     }
     [[nodiscard]] bool reads_rows() const noexcept { return strides.by_column != 0; }
     void leaves(leaf_info*) const noexcept {}
@@ -192,12 +222,12 @@ struct bound_scalar {
     T v;
     slot_index slot;
     template <std::size_t K>
-    [[nodiscard]] numbered_leaf<T, K> element(std::size_t, std::size_t) const noexcept
+    [[nodiscard]] numbered_leaf<T, K> element(std::size_t, std::size_t, std::size_t) const noexcept
     {
         return {v};
     }
     template <std::size_t K, class V>
-    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t, std::size_t) const
+    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t, std::size_t, std::size_t) const
     {
         return {V(v)};
     }
@@ -220,12 +250,12 @@ struct bound_constant {
     static constexpr bool takes_batches = true;
     T v;
     template <std::size_t K>
-    [[nodiscard]] constant<T> element(std::size_t, std::size_t) const noexcept
+    [[nodiscard]] constant<T> element(std::size_t, std::size_t, std::size_t) const noexcept
     {
         return {v};
     }
     template <std::size_t K, class V>
-    [[nodiscard]] constant<V> batch_element(std::size_t, std::size_t) const
+    [[nodiscard]] constant<V> batch_element(std::size_t, std::size_t, std::size_t) const
     {
         return {V(v)};
     }
@@ -304,16 +334,17 @@ struct bound_unary {
     [[no_unique_address]] P p;
     A a;
     template <std::size_t K>
-    [[nodiscard]] auto element(std::size_t i, std::size_t c) const
+    [[nodiscard]] auto element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        using child = decltype(a.template element<K>(i, c));
-        return unary_expr<P, child>(p, children_in_place, [&] { return a.template element<K>(i, c); });
+        using child = decltype(a.template element<K>(i, c, r));
+        return unary_expr<P, child>(p, children_in_place, [&] { return a.template element<K>(i, c, r); });
     }
     template <std::size_t K, class V>
-    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
+    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        using child = decltype(a.template batch_element<K, V>(i, c));
-        return unary_expr<P, child>(p, children_in_place, [&] { return a.template batch_element<K, V>(i, c); });
+        using child = decltype(a.template batch_element<K, V>(i, c, r));
+        return unary_expr<P, child>(p, children_in_place,
+                                    [&] { return a.template batch_element<K, V>(i, c, r); });
     }
     [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows(); }
     void leaves(leaf_info* out) const noexcept { a.leaves(out); }
@@ -332,21 +363,21 @@ struct bound_binary {
     A a;
     B b;
     template <std::size_t K>
-    [[nodiscard]] auto element(std::size_t i, std::size_t c) const
+    [[nodiscard]] auto element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        using left = decltype(a.template element<K>(i, c));
-        using right = decltype(b.template element<K + A::leaf_count>(i, c));
-        return binary_expr<P, left, right>(p, children_in_place, [&] { return a.template element<K>(i, c); },
-                                           [&] { return b.template element<K + A::leaf_count>(i, c); });
+        using left = decltype(a.template element<K>(i, c, r));
+        using right = decltype(b.template element<K + A::leaf_count>(i, c, r));
+        return binary_expr<P, left, right>(p, children_in_place, [&] { return a.template element<K>(i, c, r); },
+                                           [&] { return b.template element<K + A::leaf_count>(i, c, r); });
     }
     template <std::size_t K, class V>
-    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c) const
+    [[nodiscard]] auto batch_element(std::size_t i, std::size_t c, std::size_t r) const
     {
-        using left = decltype(a.template batch_element<K, V>(i, c));
-        using right = decltype(b.template batch_element<K + A::leaf_count, V>(i, c));
-        return binary_expr<P, left, right>(p, children_in_place,
-                                           [&] { return a.template batch_element<K, V>(i, c); },
-                                           [&] { return b.template batch_element<K + A::leaf_count, V>(i, c); });
+        using left = decltype(a.template batch_element<K, V>(i, c, r));
+        using right = decltype(b.template batch_element<K + A::leaf_count, V>(i, c, r));
+        return binary_expr<P, left, right>(
+            p, children_in_place, [&] { return a.template batch_element<K, V>(i, c, r); },
+            [&] { return b.template batch_element<K + A::leaf_count, V>(i, c, r); });
     }
     [[nodiscard]] bool reads_rows() const noexcept { return a.reads_rows() || b.reads_rows(); }
     void leaves(leaf_info* out) const noexcept

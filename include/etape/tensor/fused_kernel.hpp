@@ -198,8 +198,8 @@ struct fused_reverse {
         std::array<node_input_slots, L> in{};
         for (std::size_t k = 0; k < L; ++k) {
             const broadcast kind = leaves[k].kind;
-            const std::size_t count = kind == broadcast::full ? size : kind == broadcast::row ? columns : 1;
-            in[k] = {leaves[k].first, static_cast<slot_index>(count), kind == broadcast::full};
+            in[k] = {leaves[k].first, static_cast<slot_index>(leaves[k].slot_count(size, columns)),
+                     kind == broadcast::full || kind == broadcast::rolled};
         }
         return in;
     }
@@ -240,11 +240,38 @@ struct fused_reverse {
             case broadcast::scalar:
                 in[0] += static_cast<T>(sum_of_contributions(j, out));
                 break;
+            case broadcast::strided: // row by row, each row to its place
+                for (std::size_t r = 0, o = 0; o < size; ++r, o += columns)
+                    add_contributions<false>(in + r * leaves[k].step, j + o, out + o * output_stride, output_stride,
+                                             columns);
+                break;
+            case broadcast::rolled:
+                if (stores_input(stores, k))
+                    add_rolled<true>(in, j, out, leaves[k]);
+                else
+                    add_rolled<false>(in, j, out, leaves[k]);
+                break;
             }
         }
     }
 
 private:
+    /// A rolled leaf's adjoints: in each segment, output element p read
+    /// input element p + step (less the period past its end), so the
+    /// segment's contributions go in two contiguous runs. Together they
+    /// cover each input slot once: a store is complete.
+    template <bool Store>
+    void add_rolled(T* in, const T* j, const T* out, const leaf_info& leaf) const noexcept
+    {
+        const std::size_t period = leaf.period, step = leaf.step;
+        for (std::size_t base = 0; base < size; base += period) {
+            add_contributions<Store>(in + base + step, j + base, out + base * output_stride, output_stride,
+                                     period - step);
+            add_contributions<Store>(in + base, j + base + period - step,
+                                     out + (base + period - step) * output_stride, output_stride, step);
+        }
+    }
+
     /// sum_i contribution(j[i], out[i * output_stride]), on batches when T allows.
     [[nodiscard]] accumulator_t<T> sum_of_contributions(const T* j, const T* out) const noexcept
     {
@@ -328,8 +355,8 @@ Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
 {
     const Bound bound = tree;
     const std::array<T*, L> partials = partial_arrays;
-    const auto one = [&](std::size_t i, std::size_t c) {
-        const auto element = bound.template element<0>(i, c);
+    const auto one = [&](std::size_t i, std::size_t c, std::size_t r) {
+        const auto element = bound.template element<0>(i, c, r);
         sink(i, element.value());
         element_partials<T, L> d;
         element.record(d, T(1));
@@ -338,14 +365,14 @@ Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
     };
     if constexpr (tree_on_batches<T, Bound>) {
         using V = simd::batch<T>;
-        // A leaf that reads rows (a bias) loads columns c..c+size of its
-        // vector, so batches stay inside one row; otherwise the whole tensor
-        // is one row.
+        // A leaf that reads rows (a bias, a slice) loads columns c..c+size
+        // of its row, so batches stay inside one row; otherwise the whole
+        // tensor is one row.
         const std::size_t row = bound.reads_rows() ? columns : size;
-        for (std::size_t start = 0; start < size; start += row) {
+        for (std::size_t start = 0, r = 0; start < size; start += row, ++r) {
             std::size_t c = 0;
             for (; c + V::size <= row; c += V::size) {
-                const auto element = bound.template batch_element<0, V>(start + c, c);
+                const auto element = bound.template batch_element<0, V>(start + c, c, r);
                 sink(start + c, element.value());
                 element_partials<V, L> d;
                 element.record(d, V(T(1)));
@@ -353,11 +380,16 @@ Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
                     simd::store(partials[k] + start + c, d.d[k]);
             }
             for (; c < row; ++c)
-                one(start + c, c);
+                one(start + c, c, r);
         }
     } else {
-        for (std::size_t i = 0, c = 0; i < size; ++i, c = (c + 1 == columns ? 0 : c + 1))
-            one(i, c);
+        for (std::size_t i = 0, c = 0, r = 0; i < size; ++i) {
+            one(i, c, r);
+            if (++c == columns) {
+                c = 0;
+                ++r;
+            }
+        }
     }
     return sink;
 }
@@ -392,7 +424,7 @@ template <class T, std::size_t L, class Bound>
             *copy = *v;
             v = copy;
         }
-        operands[k] = {leaves[k].first, kind == broadcast::full ? size : kind == broadcast::row ? columns : 1, v};
+        operands[k] = {leaves[k].first, leaves[k].slot_count(size, columns), v};
     }
     return operands;
 }
@@ -401,7 +433,7 @@ template <class T, std::size_t L, class Bound>
 template <class T, std::size_t L, class Bound>
 [[nodiscard]] node_label<T> fused_label(std::string_view name, const std::array<node_operand<T>, L>& operands)
 {
-    using element = decltype(std::declval<const Bound&>().template element<0>(0, 0));
+    using element = decltype(std::declval<const Bound&>().template element<0>(0, 0, 0));
     return {name, operands, &describe_expression<element>, true};
 }
 

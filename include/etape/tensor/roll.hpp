@@ -1,0 +1,135 @@
+// Periodic shifts: an active tensor read with its elements rotated along an
+// axis, as a leaf of fused expressions. The stencil of a periodic domain is
+// then one node over the whole tensor, the boundary included:
+//     u_next = u - c * (roll(u, -1) - roll(u, 1))    (u[i+1] and u[i-1])
+// Layer: tensor.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <string>
+
+#include <etape/core/active_tape.hpp>
+#include <etape/core/simd.hpp>
+#include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/expression.hpp>
+#include <etape/tensor/shape.hpp>
+
+namespace etape {
+
+namespace detail {
+
+/// A rolled tensor bound to its expression: in each segment of `period`
+/// elements (the whole tensor, or one row when `by_row`), output position
+/// p reads element p + step, less the period past the segment's end.
+template <class T>
+struct bound_rolled {
+    static constexpr std::size_t leaf_count = 1;
+    static constexpr bool takes_batches = true;
+    const T* data;
+    std::size_t period;
+    std::size_t step;
+    bool by_row;
+    leaf_info info;
+
+    template <std::size_t K>
+    [[nodiscard]] numbered_leaf<T, K> element(std::size_t i, std::size_t c, std::size_t) const noexcept
+    {
+        const std::size_t position = by_row ? c : i;
+        std::size_t source = position + step;
+        source -= source >= period ? period : 0;
+        return {data[i - position + source]};
+    }
+
+    /// Lanes i..i+size: one load when they do not straddle the wrap, one
+    /// batch a segment that does, lane by lane.
+    template <std::size_t K, class V>
+    [[nodiscard]] numbered_leaf<V, K> batch_element(std::size_t i, std::size_t c, std::size_t) const
+    {
+        const std::size_t position = by_row ? c : i;
+        const T* segment = data + (i - position);
+        const std::size_t source = position + step;
+        if (source + V::size <= period)
+            return {simd::load<V>(segment + source)};
+        if (source >= period)
+            return {simd::load<V>(segment + source - period)};
+        std::array<T, V::size> lanes;
+        for (std::size_t lane = 0; lane < V::size; ++lane) {
+            const std::size_t s = source + lane;
+            lanes[lane] = segment[s >= period ? s - period : s];
+        }
+        return {simd::load<V>(lanes.data())};
+    }
+
+    [[nodiscard]] bool reads_rows() const noexcept { return by_row; }
+    void leaves(leaf_info* out) const noexcept { out[0] = info; }
+    void leaf_values(const T** out) const noexcept { out[0] = data; }
+};
+
+} // namespace detail
+
+/// An active tensor whose elements are rotated along an axis; made by
+/// etape::roll. A leaf of fused expressions, whose adjoints go back into
+/// the rolled tensor's slots. Valid as long as the tensor it views.
+template <std::floating_point T>
+class tensor_roll {
+public:
+    using value_type = T;
+    static constexpr bool is_etape_tensor_expression = true;
+    static constexpr std::size_t leaf_count = 1;
+
+    tensor_roll(const active_tensor<T>& x, std::ptrdiff_t shift, std::size_t axis) : x_(x)
+    {
+        const etape::shape& s = x.shape();
+        if (axis >= s.rank())
+            throw shape_error("etape: roll along axis " + std::to_string(axis) + " of a tensor of shape " +
+                              s.to_string());
+        std::size_t outer = 1, inner = 1;
+        for (std::size_t a = 0; a < axis; ++a)
+            outer *= s[a];
+        for (std::size_t a = axis + 1; a < s.rank(); ++a)
+            inner *= s[a];
+        const std::size_t extent = s[axis];
+        by_row_ = outer > 1;
+        if (by_row_ && axis + 1 != s.rank())
+            throw shape_error("etape: roll along axis " + std::to_string(axis) + " of shape " + s.to_string() +
+                              ": only the first and the last axis of a tensor can be rolled; reshape it first");
+        period_ = extent * inner;
+        if (extent > 0) {
+            // result[k] = x[k - shift] along the axis: position p reads p + step
+            const auto e = static_cast<std::ptrdiff_t>(extent);
+            const auto back = static_cast<std::size_t>(((-shift) % e + e) % e);
+            step_ = back * inner;
+        }
+    }
+
+    [[nodiscard]] etape::shape shape() const { return x_.shape(); }
+
+    [[nodiscard]] detail::bound_rolled<T> bind(const etape::shape& out) const
+    {
+        x_.check_on(active_tape<T>());
+        if (x_.shape() != out)
+            detail::throw_shape_mismatch("roll (a rolled tensor is read elementwise)", x_.shape(), out);
+        return {x_.data(), period_, step_, by_row_, {x_.first_slot(), detail::broadcast::rolled, step_, period_}};
+    }
+
+private:
+    active_tensor<T> x_;
+    std::size_t period_ = 0;
+    std::size_t step_ = 0;
+    bool by_row_ = false;
+};
+
+/// `x` rotated by `shift` places along `axis`, as numpy.roll: element k
+/// of the result is x[k - shift] (modulo the extent), so roll(u, 1) reads
+/// u[i-1] and roll(u, -1) reads u[i+1] with periodic wrap-around. The
+/// first and the last axis can be rolled (any axis whose preceding
+/// extents are 1). Nothing is recorded until the expression is.
+template <class T>
+[[nodiscard]] tensor_roll<T> roll(const active_tensor<T>& x, std::ptrdiff_t shift, std::size_t axis = 0)
+{
+    return tensor_roll<T>(x, shift, axis);
+}
+
+} // namespace etape
