@@ -4,8 +4,13 @@
 //
 // Benchmark names are  sim/<case>/<impl>  with
 //   case  advection_100x100, advection_1000x1000 (points x steps),
-//         heat2d_128x128x100 (rows x columns x steps);
-//   impl  hand, etape, etape_stencil, sacado.
+//         heat2d_128x128x100 (rows x columns x steps), advection_100x10000;
+//   impl  hand, etape, etape_stencil, sacado, and on advection_100x10000
+//         etape_checkpointed (etape_stencil's steps under binomial
+//         checkpointing with a byte budget of 5 % of etape_stencil's tape).
+// The counter stored_bytes is what a run held for its gradient: the tape's
+// recording (etape_stencil) or the snapshots and the largest recording
+// (etape_checkpointed).
 //
 // Before a case's first benchmark is timed, each implementation of it runs
 // once and its value and gradient are compared with hand's: a relative
@@ -76,6 +81,8 @@ void time_entry(benchmark::State& state, const entry_table& table, const entry& 
         benchmark::DoNotOptimize(grad.data());
         benchmark::ClobberMemory();
     }
+    if (impl->stored_bytes() > 0)
+        state.counters["stored_bytes"] = static_cast<double>(impl->stored_bytes());
 }
 
 } // namespace

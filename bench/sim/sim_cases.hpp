@@ -205,6 +205,7 @@ struct suite {
     advection small{100, 100};
     advection large{1000, 1000};
     heat2d heat{128, 128, 100};
+    advection long_run{100, 10000}; // the case of checkpointing
 
     template <class F>
     void for_each(F&& visit) const
@@ -212,6 +213,7 @@ struct suite {
         visit(small);
         visit(large);
         visit(heat);
+        visit(long_run);
     }
 };
 

@@ -4,6 +4,7 @@
 // never meets etape's headers.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
@@ -27,11 +28,15 @@ public:
 
     /// Returns the loss at `in` and writes its gradient into `grad`.
     virtual double run(std::span<const double> in, std::span<double> grad) = 0;
+
+    /// Bytes the last run held for its gradient (a tape's recording,
+    /// snapshots), reported as the counter stored_bytes; 0: not measured.
+    [[nodiscard]] virtual std::size_t stored_bytes() const { return 0; }
 };
 
 struct entry {
     std::string case_name;
-    std::string impl; ///< hand, etape, etape_stencil, sacado
+    std::string impl; ///< hand, etape, etape_stencil, etape_checkpointed, sacado
     const std::vector<double>* inputs = nullptr;
     std::function<std::unique_ptr<gradient_impl>()> make;
 };
@@ -50,7 +55,7 @@ void add_engine(const suite& cases, std::string_view impl, entry_table& table)
 }
 
 void add_hand_impl(const suite& cases, entry_table& table);
-void add_etape_impls(const suite& cases, entry_table& table); // etape, etape_stencil
+void add_etape_impls(const suite& cases, entry_table& table); // etape, etape_stencil, etape_checkpointed
 #if ETAPE_BENCH_HAVE_SACADO
 void add_sacado_impl(const suite& cases, entry_table& table);
 #endif

@@ -81,6 +81,17 @@ public:
         return total;
     }
 
+    /// Bytes the live recording takes: the blocks before the current one
+    /// (the tail an allocation did not fit in included) and the current
+    /// block up to the next allocation.
+    [[nodiscard]] std::size_t bytes_in_use() const noexcept
+    {
+        std::size_t total = current_ < blocks_.size() ? offset_ : 0;
+        for (std::size_t k = 0; k < current_ && k < blocks_.size(); ++k)
+            total += blocks_[k].size;
+        return total;
+    }
+
 private:
     static constexpr std::size_t block_size = 64 * 1024;
     struct block {

@@ -73,7 +73,7 @@ struct tape_stats {
     std::size_t statements = 0;  ///< recorded scalar assignments
     std::size_t operands = 0;    ///< (slot, partial) pairs over all statements
     std::size_t nodes = 0;       ///< non-scalar records (fused kernels, external functions)
-    std::size_t bytes = 0;       ///< bytes of the recording, adjoints excluded
+    std::size_t bytes = 0;       ///< bytes of the recording (node arena in use included), adjoints excluded
     std::size_t peak_bytes = 0;  ///< the largest `bytes` since the tape was made (or reset_peak())
     std::size_t capacity_bytes = 0; ///< bytes the tape holds, adjoints included: what max_bytes bounds
 };
@@ -1144,11 +1144,13 @@ private:
     /// Rows: the slots that are statements or inputs (node outputs take none).
     [[nodiscard]] std::size_t rows() const noexcept { return statement_end_.size(); }
 
-    /// Bytes of the recording: rows, operands and nodes (stats().bytes).
+    /// Bytes of the recording (stats().bytes): rows, operands, nodes and
+    /// their declared inputs, and the node arena in use (tensor values,
+    /// partials, saved data).
     [[nodiscard]] std::size_t recording_bytes() const noexcept
     {
         return statement_end_.size() * sizeof(std::uint32_t) + operands_.size() * (sizeof(T) + sizeof(slot_index)) +
-               nodes_.size() * sizeof(node);
+               nodes_.size() * sizeof(node) + node_inputs_.size() * sizeof(node_input_slots) + arena_.bytes_in_use();
     }
 
     /// Bytes the tape holds (stats().capacity_bytes), the checked build's epochs included.
