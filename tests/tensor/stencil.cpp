@@ -191,18 +191,23 @@ TEST_CASE_TEMPLATE("roll along the first and the last axis, by any shift", T, ET
         }
 }
 
-TEST_CASE_TEMPLATE("a roll alone in its node stores its adjoints when it is their first writer", T, ETAPE_TEST_TYPES)
+TEST_CASE_TEMPLATE("a roll's adjoints, recomputed or stored by its node as their first writer", T, ETAPE_TEST_TYPES)
 {
-    // 4,099 elements: past tape::min_stored_slots, so clear_and_sweep lets the node store
+    // 4,099 elements: past tape::min_stored_slots, so clear_and_sweep lets a node store
     const std::size_t n = 4099;
     etape::tape_scope<T> scope;
     const etape::active_tensor<T> u(spread<T>({n}));
     const etape::tensor<T> r = etape_test::output_weights<T>({n});
-    const etape::active_tensor<T> y = etape::roll(u, 3) * T(2);
-    const etape::var<T> s = etape::sum(y * r);
-    const auto [g] = etape::gradient(s, u);
-    for (std::size_t k = 0; k < n; ++k) // y[k] = 2 u[k - 3]: u[i] gets 2 r[i + 3]
+    // a product by a constant: partials recomputed in the reverse, nothing stored
+    const etape::active_tensor<T> twice = etape::roll(u, 3) * T(2);
+    const auto [g] = etape::gradient(etape::sum(twice * r), u);
+    for (std::size_t k = 0; k < n; ++k) // twice[k] = 2 u[k - 3]: u[i] gets 2 r[i + 3]
         REQUIRE(g.values()[k] == T(2) * r.data()[(k + 3) % n]);
+    // exp: partials stored in the forward; the node is the first to write u's adjoints and stores them
+    const etape::active_tensor<T> e = etape::exp(etape::roll(u, 3));
+    const auto [ge] = etape::gradient(etape::sum(e * r), u);
+    for (std::size_t k = 0; k < n; ++k)
+        REQUIRE(ge.values()[k] == doctest::Approx(r.data()[(k + 3) % n] * std::exp(u.values()[k])).epsilon(1e-6));
 }
 
 TEST_CASE("slices and rolls outside the tensor, or of a middle axis, are refused with what was asked")
@@ -225,4 +230,19 @@ TEST_CASE("slices and rolls outside the tensor, or of a middle axis, are refused
     CHECK_THROWS_WITH_AS((void)etape::active_tensor<double>(etape::roll(row, 1) + x),
                          "etape: shape mismatch in roll (a rolled tensor is read elementwise): [5] and [4, 5]",
                          etape::shape_error);
+}
+
+TEST_CASE_TEMPLATE("a recomputing node reads its value tensors as they were when it was recorded", T, ETAPE_TEST_TYPES)
+{
+    // x * w + x is all sums and products: its reverse recomputes the partials
+    etape::tape_scope<T> scope;
+    const etape::active_tensor<T> x(spread<T>({37}));
+    etape::tensor<T> w = spread<T>({37}, 2.0);
+    const etape::tensor<T> w_then = w;
+    const etape::active_tensor<T> y = x * w + x;
+    for (std::size_t i = 0; i < w.size(); ++i)
+        w.data()[i] = T(100); // the caller reuses the buffer (a dropout mask, the next observation)
+    const auto [g] = etape::gradient(etape::sum(y), x);
+    for (std::size_t i = 0; i < g.size(); ++i)
+        CHECK(g.values()[i] == w_then.data()[i] + T(1));
 }

@@ -21,7 +21,9 @@
 // loop keeps inside one row when a leaf reads rows).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
@@ -117,6 +119,31 @@ struct leaf_strides {
     }
 };
 
+/// Primitives whose partials a fused node's reverse recomputes from the
+/// leaves instead of storing them in the forward (fused_kernel.hpp): a few
+/// arithmetic instructions, or none (a sum or a product by a constant),
+/// against an array of partials per leaf written and read back.
+template <class P>
+inline constexpr bool recomputed_in_reverse = std::same_as<P, add_op> || std::same_as<P, subtract_op> ||
+                                              std::same_as<P, multiply_op> || std::same_as<P, negate_op>;
+
+/// Adds a number, or a batch's lanes, into `p` (p[0..size) for a batch;
+/// p[0] for all lanes when `one_slot`, the broadcast scalar's reduction).
+template <class T, class V>
+inline void add_into(T* p, const V& v, bool one_slot)
+{
+    if constexpr (std::same_as<V, T>) {
+        *p += v;
+    } else if (one_slot) {
+        std::array<T, V::size> lanes;
+        simd::store(lanes.data(), v);
+        for (const T lane : lanes)
+            *p += lane;
+    } else {
+        simd::store(p, simd::load<V>(p) + v);
+    }
+}
+
 /// Leaf K of one element's scalar expression.
 template <class T, std::size_t K>
 struct numbered_leaf {
@@ -169,6 +196,20 @@ struct bound_active {
     }
     void leaves(leaf_info* out) const noexcept { out[0] = info; }
     void leaf_values(const T** out) const noexcept { out[0] = data; }
+
+    static constexpr bool recomputable = true;
+    /// When this is leaf `Target` (this leaf is K): adds element (i, c,
+    /// r)'s contribution `v` (a number or a batch) into its adjoints.
+    template <std::size_t K, std::size_t Target, class V>
+    void add_adjoint(T* adjoints, std::size_t i, std::size_t c, std::size_t r, const V& v) const
+    {
+        if constexpr (K == Target)
+            add_into(adjoints + info.first + strides.offset(i, c, r), v, strides.by_index == 0 && strides.by_column == 0);
+    }
+    template <class Tape>
+    void keep_values(Tape&, std::size_t, std::size_t) noexcept
+    {
+    }
 };
 
 /// A value tensor inside an expression: shares the tensor's storage, and
@@ -205,6 +246,24 @@ struct bound_value {
     [[nodiscard]] bool reads_rows() const noexcept { return strides.by_column != 0; }
     void leaves(leaf_info*) const noexcept {}
     void leaf_values(const T**) const noexcept {}
+
+    static constexpr bool recomputable = true;
+    template <std::size_t K, std::size_t Target, class V>
+    void add_adjoint(T*, std::size_t, std::size_t, std::size_t, const V&) const noexcept
+    {
+    }
+
+    /// For a reverse that reads the tree again: reads a copy of the values
+    /// on tape `t` from now on, so that the node sees them as they were when
+    /// it was recorded, whatever the caller later writes into the tensor.
+    template <class Tape>
+    void keep_values(Tape& t, std::size_t size, std::size_t columns)
+    {
+        const std::size_t count = strides.by_index != 0 ? size : strides.by_column != 0 ? columns : 1;
+        T* copy = t.template allocate_scratch<T>(count);
+        std::copy_n(data, count, copy);
+        data = copy;
+    }
 };
 
 /// A scalar var broadcast over the output; its partials reduce into its slot.
@@ -234,6 +293,8 @@ struct bound_scalar {
     [[nodiscard]] bool reads_rows() const noexcept { return false; }
     void leaves(leaf_info* out) const noexcept { out[0] = {slot, broadcast::scalar}; }
     void leaf_values(const T** out) const noexcept { out[0] = &v; } // valid while this bound tree lives
+
+    static constexpr bool recomputable = false; // its partials reduce into one slot: stored, then summed
 };
 
 /// A number broadcast over the output.
@@ -262,6 +323,16 @@ struct bound_constant {
     [[nodiscard]] bool reads_rows() const noexcept { return false; }
     void leaves(leaf_info*) const noexcept {}
     void leaf_values(const T**) const noexcept {}
+
+    static constexpr bool recomputable = true;
+    template <std::size_t K, std::size_t Target, class V>
+    void add_adjoint(T*, std::size_t, std::size_t, std::size_t, const V&) const noexcept
+    {
+    }
+    template <class Tape>
+    void keep_values(Tape&, std::size_t, std::size_t) noexcept
+    {
+    }
 };
 
 template <class T>
@@ -353,6 +424,18 @@ struct bound_unary {
     {
         a.leaf_values(out);
     }
+
+    static constexpr bool recomputable = recomputed_in_reverse<P> && A::recomputable;
+    template <std::size_t K, std::size_t Target, class T, class V>
+    void add_adjoint(T* adjoints, std::size_t i, std::size_t c, std::size_t r, const V& v) const
+    {
+        a.template add_adjoint<K, Target>(adjoints, i, c, r, v);
+    }
+    template <class Tape>
+    void keep_values(Tape& t, std::size_t size, std::size_t columns)
+    {
+        a.keep_values(t, size, columns);
+    }
 };
 
 template <class P, class A, class B>
@@ -390,6 +473,22 @@ struct bound_binary {
     {
         a.leaf_values(out);
         b.leaf_values(out + A::leaf_count);
+    }
+
+    static constexpr bool recomputable = recomputed_in_reverse<P> && A::recomputable && B::recomputable;
+    template <std::size_t K, std::size_t Target, class T, class V>
+    void add_adjoint(T* adjoints, std::size_t i, std::size_t c, std::size_t r, const V& v) const
+    {
+        if constexpr (Target < K + A::leaf_count)
+            a.template add_adjoint<K, Target>(adjoints, i, c, r, v);
+        else
+            b.template add_adjoint<K + A::leaf_count, Target>(adjoints, i, c, r, v);
+    }
+    template <class Tape>
+    void keep_values(Tape& t, std::size_t size, std::size_t columns)
+    {
+        a.keep_values(t, size, columns);
+        b.keep_values(t, size, columns);
     }
 };
 

@@ -289,6 +289,66 @@ private:
     }
 };
 
+/// Reverse of a fused node whose partials are cheap (recomputable: sums,
+/// differences, products): nothing but the output is stored; the reverse
+/// runs the expression again over the leaves, which outlive the node, and
+/// adds each element's contribution where its leaves were read. One pass
+/// per leaf, as the stored partials' reverse: a stencil's leaves overlap,
+/// and adding each element into several of them in turn made every load
+/// wait for the store before it. For a linear stencil the partials are
+/// constants, so a pass loads no leaf: it reads the output's adjoints and
+/// adds into one input's. The tree reads its value tensors from copies on
+/// the tape (keep_values), as stored partials would have kept them.
+template <class T, class Bound>
+struct recomputing_reverse {
+    Bound bound;
+    std::size_t size;
+    std::size_t columns;
+
+    void operator()(T* adjoints, slot_index, first_writes, const T* output_adjoints) const
+    {
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (add_leaf<K>(adjoints, output_adjoints), ...);
+        }(std::make_index_sequence<Bound::leaf_count>{});
+    }
+
+private:
+    template <std::size_t K>
+    [[gnu::flatten]] void add_leaf(T* adjoints, const T* out) const
+    {
+        constexpr std::size_t L = Bound::leaf_count;
+        const Bound tree = bound; // a local: the loop's stores cannot change it
+        const auto one = [&](std::size_t i, std::size_t c, std::size_t r) {
+            element_partials<T, L> d;
+            tree.template element<0>(i, c, r).record(d, T(1));
+            tree.template add_adjoint<0, K>(adjoints, i, c, r, contribution(d.d[K], out[i]));
+        };
+        if constexpr (tree_on_batches<T, Bound>) {
+            using V = simd::batch<T>;
+            const std::size_t row = tree.reads_rows() ? columns : size;
+            for (std::size_t start = 0, r = 0; start < size; start += row, ++r) {
+                std::size_t c = 0;
+                for (; c + V::size <= row; c += V::size) {
+                    const std::size_t i = start + c;
+                    element_partials<V, L> d;
+                    tree.template batch_element<0, V>(i, c, r).record(d, V(T(1)));
+                    tree.template add_adjoint<0, K>(adjoints, i, c, r, contribution(d.d[K], simd::load<V>(out + i)));
+                }
+                for (; c < row; ++c)
+                    one(start + c, c, r);
+            }
+        } else {
+            for (std::size_t i = 0, c = 0, r = 0; i < size; ++i) {
+                one(i, c, r);
+                if (++c == columns) {
+                    c = 0;
+                    ++r;
+                }
+            }
+        }
+    }
+};
+
 /// Reverse of P applied to an active tensor: no stored partials.
 template <class T, class P>
 struct primitive_reverse {
@@ -343,13 +403,13 @@ inline constexpr bool is_primitive_of_active<tensor_unary<P, active_tensor<T>>> 
 
 /// Runs the bound expression over every element: hands each value to
 /// `sink(i, value)` (value a number, or a batch of lanes i.. on), stores the
-/// partials into J, and returns the sink. The tree, the partial pointers and
+/// partials into J (unless !Partials: values only), and returns the sink. The tree, the partial pointers and
 /// the sink are copied into locals first: g++ must assume that the loop's
 /// stores (xsimd's unaligned stores may alias anything) change whatever is
 /// read through a reference, so a tree behind one had its leaves' pointers
 /// and constants reloaded, and a sum behind one stored and reloaded, on
 /// every batch.
-template <class T, std::size_t L, class Bound, class Sink>
+template <class T, std::size_t L, class Bound, class Sink, bool Partials = true>
 Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
                   const std::array<T*, L>& partial_arrays, Sink sink)
 {
@@ -358,10 +418,12 @@ Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
     const auto one = [&](std::size_t i, std::size_t c, std::size_t r) {
         const auto element = bound.template element<0>(i, c, r);
         sink(i, element.value());
-        element_partials<T, L> d;
-        element.record(d, T(1));
-        for (std::size_t k = 0; k < L; ++k)
-            partials[k][i] = d.d[k];
+        if constexpr (Partials) {
+            element_partials<T, L> d;
+            element.record(d, T(1));
+            for (std::size_t k = 0; k < L; ++k)
+                partials[k][i] = d.d[k];
+        }
     };
     if constexpr (tree_on_batches<T, Bound>) {
         using V = simd::batch<T>;
@@ -374,10 +436,12 @@ Sink forward_loop(const Bound& tree, std::size_t size, std::size_t columns,
             for (; c + V::size <= row; c += V::size) {
                 const auto element = bound.template batch_element<0, V>(start + c, c, r);
                 sink(start + c, element.value());
-                element_partials<V, L> d;
-                element.record(d, V(T(1)));
-                for (std::size_t k = 0; k < L; ++k)
-                    simd::store(partials[k] + start + c, d.d[k]);
+                if constexpr (Partials) {
+                    element_partials<V, L> d;
+                    element.record(d, V(T(1)));
+                    for (std::size_t k = 0; k < L; ++k)
+                        simd::store(partials[k] + start + c, d.d[k]);
+                }
             }
             for (; c < row; ++c)
                 one(start + c, c, r);
@@ -437,6 +501,13 @@ template <class T, std::size_t L, class Bound>
     return {name, operands, &describe_expression<element>, true};
 }
 
+/// The sink that writes each value to y[i] (y[i..] for a batch).
+template <class T>
+[[nodiscard]] auto put_into(T* y) noexcept
+{
+    return [y](std::size_t i, const auto& v) { put(y + i, v); };
+}
+
 template <class T, class E>
 active_tensor<T> materialize(const E& e)
 {
@@ -465,6 +536,25 @@ active_tensor<T> materialize(const E& e)
                                                {primitive_name<P>(), std::span(&operand, 1), nullptr, true},
                                                std::span(&input, 1));
         return active_tensor<T>(y, s, first, t);
+    } else if constexpr (decltype(bind(e, s))::recomputable) {
+        constexpr std::size_t L = E::leaf_count;
+        auto bound = bind(e, s);
+        bound.keep_values(t, n, s.last());
+        T* y = t.template allocate_scratch<T>(n);
+        forward_loop<T, 0, decltype(bound), decltype(put_into(y)), false>(bound, n, s.last(), {}, put_into(y));
+        std::array<leaf_info, L> leaves{};
+        bound.leaves(leaves.data());
+        std::array<node_input_slots, L> inputs{};
+        for (std::size_t k = 0; k < L; ++k)
+            inputs[k] = {leaves[k].first, static_cast<slot_index>(leaves[k].slot_count(n, s.last())), false};
+        std::array<node_operand<T>, L> operands{};
+        if (t.detecting_anomalies())
+            operands = fused_operands(t, bound, leaves, n, s.last());
+        const slot_index first =
+            t.record_node(n, recomputing_reverse<T, decltype(bound)>{bound, n, s.last()},
+                          fused_label<T, L, decltype(bound)>("elementwise", operands),
+                          std::span<const node_input_slots>(inputs));
+        return active_tensor<T>(y, s, first, t);
     } else {
         constexpr std::size_t L = E::leaf_count;
         const auto bound = bind(e, s);
@@ -472,7 +562,7 @@ active_tensor<T> materialize(const E& e)
         std::array<T*, L> partials{};
         for (auto& j : partials)
             j = t.template allocate_scratch<T>(n);
-        forward_loop<T, L>(bound, n, s.last(), partials, [y](std::size_t i, const auto& v) { put(y + i, v); });
+        forward_loop<T, L>(bound, n, s.last(), partials, put_into(y));
         fused_reverse<T, L> reverse{n, s.last(), 1, {}, {}};
         for (std::size_t k = 0; k < L; ++k)
             reverse.partials[k] = partials[k];

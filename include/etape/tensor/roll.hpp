@@ -65,6 +65,36 @@ struct bound_rolled {
     [[nodiscard]] bool reads_rows() const noexcept { return by_row; }
     void leaves(leaf_info* out) const noexcept { out[0] = info; }
     void leaf_values(const T** out) const noexcept { out[0] = data; }
+
+    static constexpr bool recomputable = true;
+    /// When this is leaf `Target`: adds element (i, c, r)'s contribution (a
+    /// number, or a batch whose lanes may straddle the wrap) where the
+    /// element was read from.
+    template <std::size_t K, std::size_t Target, class V>
+    void add_adjoint(T* adjoints, std::size_t i, std::size_t c, std::size_t, const V& v) const
+    {
+        if constexpr (K == Target) {
+            const std::size_t position = by_row ? c : i;
+            T* segment = adjoints + info.first + (i - position);
+            const std::size_t source = position + step;
+            if constexpr (std::same_as<V, T>) {
+                segment[source >= period ? source - period : source] += v;
+            } else if (source + V::size <= period || source >= period) {
+                add_into(segment + (source >= period ? source - period : source), v, false);
+            } else {
+                std::array<T, V::size> lanes;
+                simd::store(lanes.data(), v);
+                for (std::size_t lane = 0; lane < V::size; ++lane) {
+                    const std::size_t s = source + lane;
+                    segment[s >= period ? s - period : s] += lanes[lane];
+                }
+            }
+        }
+    }
+    template <class Tape>
+    void keep_values(Tape&, std::size_t, std::size_t) noexcept
+    {
+    }
 };
 
 } // namespace detail
