@@ -77,7 +77,8 @@ int main()
         largest = std::max(largest, std::abs(g));
     fmt::print("{:>10} {:>20} {:>20} {:>12}\n", "point", "d loss / d k (tape)", "finite differences", "difference");
     double worst = 0;
-    for (const auto& [i, j] : {std::pair<std::size_t, std::size_t>{12, 16}, {13, 14}, {8, 20}, {20, 9}, {1, 1}, {30, 5}}) {
+    using point = std::pair<std::size_t, std::size_t>;
+    for (const auto& [i, j] : {point{12, 16}, point{13, 14}, point{8, 20}, point{20, 9}, point{1, 1}, point{30, 5}}) {
         const std::size_t p = i * columns + j;
         const double h = 1e-5;
         std::vector<double> up = k, down = k;

@@ -70,7 +70,8 @@ int main()
 {
     etape::tape_scope<double> scope;
     std::mt19937 rng(7);
-    model f{active_tensor<double>(random_tensor({2, hidden}, 0.5, rng)), active_tensor<double>(tensor<double>({hidden})),
+    model f{active_tensor<double>(random_tensor({2, hidden}, 0.5, rng)),
+            active_tensor<double>(tensor<double>({hidden})),
             active_tensor<double>(random_tensor({hidden, 2}, 0.1, rng)), active_tensor<double>(tensor<double>({2}))};
     std::array<active_tensor<double>*, 4> parameters{&f.w1, &f.b1, &f.w2, &f.b2};
     std::array<std::vector<double>, 4> mean, square;
@@ -132,7 +133,8 @@ int main()
         fmt::print("The fitted ODE does NOT follow the observed trajectory: RMS error {:.4f} > {}.\n", fitted, bound);
         return 1;
     }
-    fmt::print("The fitted ODE follows the observed trajectory within RMS error {:.4f} (bound {}; radius 1.5 to 1.0).\n",
+    fmt::print("The fitted ODE follows the observed trajectory within RMS error {:.4f} "
+               "(bound {}; radius 1.5 to 1.0).\n",
                fitted, bound);
     return 0;
 }

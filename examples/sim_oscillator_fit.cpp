@@ -70,7 +70,8 @@ int main()
         for (std::size_t p = 0; p < 2; ++p) { // Adam
             mean[p] = beta1 * mean[p] + (1 - beta1) * g[p];
             square[p] = beta2 * square[p] + (1 - beta2) * g[p] * g[p];
-            const double m = mean[p] / (1 - std::pow(beta1, iteration)), s = square[p] / (1 - std::pow(beta2, iteration));
+            const double m = mean[p] / (1 - std::pow(beta1, iteration));
+            const double s = square[p] / (1 - std::pow(beta2, iteration));
             theta[p] -= rate * m / (std::sqrt(s) + 1e-12);
         }
         if (iteration % 50 == 0 || iteration == 1)
@@ -83,7 +84,8 @@ int main()
                    100 * k_error, theta[1], 100 * c_error, 100 * tolerance);
         return 1;
     }
-    fmt::print("Recovered k = {:.5f} ({:.2f} % off) and c = {:.5f} ({:.2f} % off), within {} % of the truth.\n", theta[0],
+    fmt::print("Recovered k = {:.5f} ({:.2f} % off) and c = {:.5f} ({:.2f} % off), within {} % of the truth.\n",
+               theta[0],
                100 * k_error, theta[1], 100 * c_error, 100 * tolerance);
     return 0;
 }

@@ -204,7 +204,8 @@ struct bound_active {
     void add_adjoint(T* adjoints, std::size_t i, std::size_t c, std::size_t r, const V& v) const
     {
         if constexpr (K == Target)
-            add_into(adjoints + info.first + strides.offset(i, c, r), v, strides.by_index == 0 && strides.by_column == 0);
+            add_into(adjoints + info.first + strides.offset(i, c, r), v,
+                     strides.by_index == 0 && strides.by_column == 0);
     }
     template <class Tape>
     void keep_values(Tape&, std::size_t, std::size_t) noexcept

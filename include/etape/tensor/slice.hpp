@@ -40,7 +40,10 @@ public:
     [[nodiscard]] std::size_t row_stride() const noexcept { return row_stride_; }
 
     /// True when the elements are consecutive in the sliced tensor.
-    [[nodiscard]] bool contiguous() const noexcept { return size() / shape_.last() <= 1 || row_stride_ == shape_.last(); }
+    [[nodiscard]] bool contiguous() const noexcept
+    {
+        return size() / shape_.last() <= 1 || row_stride_ == shape_.last();
+    }
 
     /// The view bound to an expression's output shape (tensor/expression.hpp).
     [[nodiscard]] detail::bound_active<T> bind(const etape::shape& out) const

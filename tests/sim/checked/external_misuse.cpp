@@ -18,7 +18,8 @@ TEST_CASE("a reverse callback writing past an input's adjoints is reported, nami
     for (const int overrun : {1, 5, -1}) {
         CAPTURE(overrun);
         const etape::active_tensor<double> y = etape::sim::external<double>(
-            "leaky block", {s, x}, etape::tensor<double>({4}), [overrun](const etape::sim::external_adjoints<double>& a) {
+            "leaky block", {s, x}, etape::tensor<double>({4}),
+            [overrun](const etape::sim::external_adjoints<double>& a) {
                 double* xbar = a.input(1).data();
                 xbar[overrun < 0 ? overrun : 4 + overrun - 1] = 1.0; // outside [0, 4)
             });
