@@ -158,6 +158,63 @@ TEST_CASE_TEMPLATE("a periodic Lax-Wendroff step of rolls is one node over the w
     }
 }
 
+TEST_CASE_TEMPLATE("a periodic five-point step over a grid, twice, with another reader of the grid", T,
+                   ETAPE_TEST_TYPES)
+{
+    // Each step's leaves all read one tensor, rolled along both axes: its
+    // reverse gathers each adjoint in one pass (tensor/stencil_reverse.hpp),
+    // storing it when it is the first writer (the second step's input) and
+    // adding to it otherwise (u0, which the last term reads again); 2 x 613
+    // points are past tape::min_stored_slots, which a node must reach to store.
+    for (const auto& [rows, columns] :
+         {std::pair<std::size_t, std::size_t>{7, 13}, {1, 9}, {5, 4}, {4, 1}, {2, 613}}) {
+        CAPTURE(rows);
+        CAPTURE(columns);
+        const etape::shape grid{rows, columns};
+        const etape::tensor<T> r = etape_test::output_weights<T>(grid);
+        const etape::tensor<T> k = spread<T>(grid, 0.2); // a coefficient per point
+        const auto step = [&](const etape::active_tensor<T>& u) {
+            const auto nodes = etape::active_tape<T>().stats().nodes;
+            const etape::active_tensor<T> next =
+                u + k * (etape::roll(u, 1, 0) + etape::roll(u, -1, 0) + etape::roll(u, 1, 1) + etape::roll(u, -1, 1) -
+                         T(4) * u) * etape::roll(u, 2, 1);
+            CHECK(etape::active_tape<T>().stats().nodes == nodes + 1);
+            return next;
+        };
+        const auto on_tensor = [&](const etape::active_tensor<T>& u0) {
+            const etape::active_tensor<T> u2 = step(step(u0));
+            return etape_test::loss(u2, r) + etape::sum(u0 * u0);
+        };
+        const auto at = [&](std::span<const long double> u, std::size_t i, std::size_t j, std::ptrdiff_t di,
+                            std::ptrdiff_t dj) {
+            const auto wrap = [](std::size_t x, std::ptrdiff_t d, std::size_t n) {
+                const auto m = static_cast<std::ptrdiff_t>(n);
+                return static_cast<std::size_t>(((static_cast<std::ptrdiff_t>(x) + d) % m + m) % m);
+            };
+            return u[wrap(i, di, rows) * columns + wrap(j, dj, columns)];
+        };
+        const auto step_numbers = [&](std::span<const long double> u) {
+            std::vector<long double> next(rows * columns);
+            for (std::size_t i = 0; i < rows; ++i)
+                for (std::size_t j = 0; j < columns; ++j) {
+                    const long double laplacian = at(u, i, j, -1, 0) + at(u, i, j, 1, 0) + at(u, i, j, 0, -1) +
+                                                  at(u, i, j, 0, 1) - 4 * at(u, i, j, 0, 0);
+                    next[i * columns + j] = at(u, i, j, 0, 0) + static_cast<long double>(k.data()[i * columns + j]) *
+                                                                    laplacian * at(u, i, j, 0, -2);
+                }
+            return next;
+        };
+        const auto on_numbers = [&](std::span<const long double> u0) {
+            const std::vector<long double> u1 = step_numbers(u0);
+            long double squares = 0;
+            for (const long double v : u0)
+                squares += v * v;
+            return etape_test::loss<T>(step_numbers(u1), r) + squares;
+        };
+        check_tensor_gradient<T>(on_tensor, on_numbers, spread<T>(grid, 0.25));
+    }
+}
+
 TEST_CASE_TEMPLATE("roll along the first and the last axis, by any shift", T, ETAPE_TEST_TYPES)
 {
     const std::size_t rows = 5, columns = 19;

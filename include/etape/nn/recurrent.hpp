@@ -25,6 +25,7 @@
 #include <etape/ops/hyperbolic.hpp>
 #include <etape/ops/logistic.hpp>
 #include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/contribution.hpp>
 #include <etape/tensor/expression.hpp>
 #include <etape/tensor/matmul.hpp>
 #include <etape/tensor/node_input.hpp>

@@ -30,36 +30,13 @@
 #include <etape/core/simd.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/active_tensor.hpp>
+#include <etape/tensor/contribution.hpp>
 #include <etape/tensor/expression.hpp>
+#include <etape/tensor/stencil_reverse.hpp>
 
 namespace etape {
 
 namespace detail {
-
-/// partial * adjoint, except that a zero adjoint passes nothing on, not even
-/// 0 * inf (as the scalar sweep skips a zero adjoint). Branch-free, so the
-/// loops stay vectorizable.
-template <class T>
-[[nodiscard]] inline T contribution(T partial, T adjoint) noexcept
-{
-    return adjoint == T(0) ? T(0) : partial * adjoint;
-}
-
-/// contribution() lane by lane. Written with ==, not !=: xsimd 8's != on
-/// AVX is an ordered compare (false for NaN, unlike SSE2's), so a select on
-/// `adjoint != 0` would drop NaN adjoints there (tests/tensor/simd_math.cpp
-/// catches it when built with -march=native).
-template <simd::batch_type V>
-[[nodiscard]] inline V contribution(V partial, V adjoint) noexcept
-{
-    return simd::select(adjoint == V(0), V(0), partial * adjoint);
-}
-
-/// True when loops over T run primitive P (or bound tree P) on batches.
-template <class T, class P>
-inline constexpr bool on_batches = simd::enabled_for<T> && batch_primitive<P>;
-template <class T, class Bound>
-inline constexpr bool tree_on_batches = simd::enabled_for<T> && Bound::takes_batches;
 
 /// Stores a value (a number at p, or a batch's lanes from p on).
 template <class T>
@@ -142,18 +119,6 @@ private:
     }
 };
 
-/// in[i] + d, or, when this node is the first writer of `in` in the sweep
-/// (tape::clear_and_sweep), 0 + d without reading in[i]: the adjoint it
-/// would have added to, with the same result bit for bit (+0 for -0).
-template <bool Store, class V>
-[[nodiscard]] inline V accumulated(const V& adjoint_before, const V& d) noexcept
-{
-    if constexpr (Store)
-        return d + V(0);
-    else
-        return adjoint_before + d;
-}
-
 /// Adds (Store: stores) contribution(j[i], out[i * out_step]) into in[i]
 /// for i < n (out_step 0 or 1), on batches when T allows: the compiler does
 /// not vectorize the zero-adjoint test itself (it will not multiply
@@ -174,12 +139,6 @@ void add_contributions(T* __restrict in, const T* __restrict j, const T* __restr
     }
     for (; i < n; ++i)
         in[i] = accumulated<Store>(Store ? T(0) : in[i], contribution(j[i], out[i * out_step]));
-}
-
-/// True when bit `k` of `stores` is set: input k is stored, not added into.
-[[nodiscard]] constexpr bool stores_input(first_writes stores, std::size_t k) noexcept
-{
-    return k < 64 && ((stores >> k) & 1U) != 0;
 }
 
 /// Reverse of a fused node: output adjoints are read with `output_stride`
@@ -544,16 +503,22 @@ active_tensor<T> materialize(const E& e)
         forward_loop<T, 0, decltype(bound), decltype(put_into(y)), false>(bound, n, s.last(), {}, put_into(y));
         std::array<leaf_info, L> leaves{};
         bound.leaves(leaves.data());
-        std::array<node_input_slots, L> inputs{};
-        for (std::size_t k = 0; k < L; ++k)
-            inputs[k] = {leaves[k].first, static_cast<slot_index>(leaves[k].slot_count(n, s.last())), false};
         std::array<node_operand<T>, L> operands{};
         if (t.detecting_anomalies())
             operands = fused_operands(t, bound, leaves, n, s.last());
-        const slot_index first =
-            t.record_node(n, recomputing_reverse<T, decltype(bound)>{bound, n, s.last()},
-                          fused_label<T, L, decltype(bound)>("elementwise", operands),
-                          std::span<const node_input_slots>(inputs));
+        const node_label<T> label = fused_label<T, L, decltype(bound)>("elementwise", operands);
+        if (const auto shifts = stencil_shifts<L>::of(leaves, n, s.last())) {
+            const node_input_slots input{leaves[0].first, static_cast<slot_index>(n), true};
+            const slot_index first = t.record_node(
+                n, gathering_reverse<T, decltype(bound)>{bound, n, s.last(), leaves[0].first, *shifts}, label,
+                std::span(&input, 1));
+            return active_tensor<T>(y, s, first, t);
+        }
+        std::array<node_input_slots, L> inputs{};
+        for (std::size_t k = 0; k < L; ++k)
+            inputs[k] = {leaves[k].first, static_cast<slot_index>(leaves[k].slot_count(n, s.last())), false};
+        const slot_index first = t.record_node(n, recomputing_reverse<T, decltype(bound)>{bound, n, s.last()}, label,
+                                               std::span<const node_input_slots>(inputs));
         return active_tensor<T>(y, s, first, t);
     } else {
         constexpr std::size_t L = E::leaf_count;
