@@ -6,6 +6,7 @@
 #include <cmath>
 #include <span>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "support/tensor_check.hpp"
@@ -271,7 +272,8 @@ TEST_CASE("slices and rolls outside the tensor, or of a middle axis, are refused
 {
     etape::tape_scope<double> scope;
     const etape::active_tensor<double> x(spread<double>({4, 5}));
-    CHECK_THROWS_WITH_AS((void)x.slice(3, 2), "etape: slice [3, 3 + 2) of axis 0 is outside its extent 4 (shape [4, 5])",
+    CHECK_THROWS_WITH_AS((void)x.slice(3, 2),
+                         "etape: slice [3, 3 + 2) of axis 0 is outside its extent 4 (shape [4, 5])",
                          std::out_of_range);
     CHECK_THROWS_WITH_AS((void)etape::slice(x, 1, 4, 2),
                          "etape: slice [4, 4 + 2) of axis 1 is outside its extent 5 (shape [4, 5])", std::out_of_range);
@@ -302,4 +304,33 @@ TEST_CASE_TEMPLATE("a recomputing node reads its value tensors as they were when
     const auto [g] = etape::gradient(etape::sum(y), x);
     for (std::size_t i = 0; i < g.size(); ++i)
         CHECK(g.values()[i] == w_then.data()[i] + T(1));
+}
+
+TEST_CASE_TEMPLATE("a value tensor read at every step is kept on the tape once while it is unchanged", T,
+                   ETAPE_TEST_TYPES)
+{
+    etape::tape_scope<T> scope;
+    const std::size_t n = 1000;
+    const etape::active_tensor<T> x(spread<T>({n}));
+    etape::tensor<T> k = spread<T>({n}, 0.5);
+    const auto recorded = [&] { return etape::active_tape<T>().stats().bytes; };
+    // x * k + x recomputes its partials, so its node keeps a copy of k
+    const auto before_first = recorded();
+    const etape::active_tensor<T> y1 = x * k + x;
+    const auto first = recorded() - before_first;
+    const etape::active_tensor<T> y2 = y1 * k + y1; // k unchanged: the same copy
+    const auto second = recorded() - before_first - first;
+    CHECK(first >= second + n * sizeof(T));
+    k.data()[n - 1] += T(1); // one bit of change is enough for a new copy
+    const etape::active_tensor<T> y3 = y2 * k + y2;
+    CHECK(recorded() - before_first - first - second >= n * sizeof(T));
+    // each node reads k as it was when recorded (k + 1 is added as k a + a: Approx)
+    etape::tensor<T> k_then = k;
+    k_then.data()[n - 1] -= T(1);
+    const auto [g] = etape::gradient(etape::sum(y3), x);
+    const double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-13;
+    for (std::size_t i = 0; i < n; ++i) {
+        const T before = k_then.data()[i] + T(1), now = k.data()[i] + T(1);
+        REQUIRE(g.values()[i] == doctest::Approx(before * before * now).epsilon(tolerance));
+    }
 }

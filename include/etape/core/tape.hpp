@@ -29,6 +29,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -227,9 +228,9 @@ public:
     /// [first, first + outputs) and adds into those of its inputs. `label`
     /// names the node and its inputs for anomaly mode (unused otherwise).
     template <class Reverse>
-    slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label = {})
+    slot_index record_node(std::size_t outputs, Reverse&& reverse, const node_label<T>& label = {})
     {
-        return append_node(outputs, std::move(reverse), label, {}, false);
+        return append_node(outputs, std::forward<Reverse>(reverse), label, {}, false);
     }
 
     /// The same, for a node that declares every slot its reverse writes:
@@ -249,10 +250,10 @@ public:
     /// store there when the output's adjoint is exactly 1, or null (see
     /// gradient_held_by_node).
     template <class Reverse>
-    slot_index record_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
+    slot_index record_node(std::size_t outputs, Reverse&& reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs)
     {
-        return append_node(outputs, std::move(reverse), label, inputs, true);
+        return append_node(outputs, std::forward<Reverse>(reverse), label, inputs, true);
     }
 
     // ---- anomaly mode ----------------------------------------------------
@@ -310,6 +311,26 @@ public:
             throw std::length_error("etape: scratch of " + std::to_string(count) + " elements does not fit in memory");
         check_budget([&] { return arena_.growth_for(count * sizeof(U), alignof(U)); }, "node scratch");
         return static_cast<U*>(arena_.allocate(count * sizeof(U), alignof(U)));
+    }
+
+    /// A copy of values[0, count) in the node arena, alive until a rewind
+    /// past this point, for a node whose reverse must read the values as
+    /// they are now (a value tensor the caller may overwrite). When one of
+    /// the last few copies kept since the last rewind is of the same
+    /// address and count and still equal bit for bit, it is returned
+    /// instead of a new one: a coefficient tensor read at every step of a
+    /// time loop is stored once, for the price of a comparison.
+    [[nodiscard]] const T* keep_copy(const T* values, std::size_t count)
+    {
+        for (const kept_values& k : kept_)
+            if (k.source == values && k.count == count && k.generation == generation_ &&
+                std::memcmp(k.copy, values, count * sizeof(T)) == 0)
+                return k.copy;
+        T* copy = allocate_scratch<T>(count);
+        std::copy_n(values, count, copy);
+        kept_[next_kept_] = {values, count, copy, generation_};
+        next_kept_ = (next_kept_ + 1) % kept_.size();
+        return copy;
     }
 
     // ---- positions --------------------------------------------------------
@@ -670,10 +691,13 @@ private:
         const T* (*unit_seed_gradient)(const void*, std::size_t);
     };
 
-    template <class Reverse>
-    slot_index append_node(std::size_t outputs, Reverse reverse, const node_label<T>& label,
+    /// Copies or moves `reverse` into the arena (a fused node's reverse
+    /// holds its bound expression: a few hundred bytes, copied once).
+    template <class ReverseArgument>
+    slot_index append_node(std::size_t outputs, ReverseArgument&& reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs, bool declares_inputs)
     {
+        using Reverse = std::remove_cvref_t<ReverseArgument>;
         constexpr bool reads_output_pointer = std::is_invocable_v<Reverse&, T*, slot_index, first_writes, const T*>;
         constexpr bool can_store = reads_output_pointer || std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
         static_assert(can_store || std::is_invocable_v<Reverse&, T*, slot_index>,
@@ -691,7 +715,7 @@ private:
         nodes_.reserve_more(1);
         node_inputs_.reserve_more(inputs.size());
         void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
-        auto* stored = new (memory) Reverse(std::move(reverse));
+        auto* stored = new (memory) Reverse(std::forward<ReverseArgument>(reverse));
         node n;
         n.payload = stored;
         n.reads_output_pointer = reads_output_pointer;
@@ -1290,6 +1314,14 @@ private:
 
     detail::tape_identity identity_;
     std::uint64_t generation_ = 0;
+    struct kept_values { // keep_copy's last copies, valid while generation_ has not moved
+        const T* source = nullptr;
+        std::size_t count = 0;
+        const T* copy = nullptr;
+        std::uint64_t generation = 0;
+    };
+    std::array<kept_values, 4> kept_{};
+    std::size_t next_kept_ = 0;
     std::uint32_t mark_now_ = identity_.value() << 24;
     slot_index never_dropped_below_ = ~slot_index{0};
     std::vector<rewind_record> rewinds_; // increasing in generation and in slots

@@ -51,8 +51,8 @@ enum class broadcast : unsigned char { full, row, scalar, strided, rolled };
 struct leaf_info {
     slot_index first;
     broadcast kind;
-    std::size_t step = 0;
-    std::size_t period = 0;
+    slot_index step = 0; // counts of elements, which fit a slot_index as the tensor fits a tape
+    slot_index period = 0;
 
     /// The slots the leaf's adjoints span, for an output of `size`
     /// elements in rows of `columns`.
@@ -92,9 +92,9 @@ struct leaf_info {
 
 /// Element (i, c, r) of a leaf reads data[i * by_index + c * by_column + r * by_row].
 struct leaf_strides {
-    std::size_t by_index;
-    std::size_t by_column;
-    std::size_t by_row = 0;
+    slot_index by_index; // 0 or 1; slot_index keeps a bound tree, copied as it runs, small
+    slot_index by_column;
+    slot_index by_row = 0;
     static constexpr leaf_strides of(broadcast kind) noexcept
     {
         switch (kind) {
@@ -261,9 +261,7 @@ struct bound_value {
     void keep_values(Tape& t, std::size_t size, std::size_t columns)
     {
         const std::size_t count = strides.by_index != 0 ? size : strides.by_column != 0 ? columns : 1;
-        T* copy = t.template allocate_scratch<T>(count);
-        std::copy_n(data, count, copy);
-        data = copy;
+        data = t.keep_copy(data, count);
     }
 };
 
@@ -529,13 +527,15 @@ public:
     static constexpr bool is_etape_tensor_expression = true;
     static constexpr std::size_t leaf_count = A::leaf_count + B::leaf_count;
 
-    tensor_binary(const P& p, const A& a, const B& b)
-        : p_(p), a_(a), b_(b), shape_(detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_),
-                                                              detail::shape_of(b_)))
-    {
-    }
+    /// Throws shape_error when the operands' shapes do not broadcast.
+    tensor_binary(const P& p, const A& a, const B& b) : p_(p), a_(a), b_(b) { (void)shape(); }
 
-    [[nodiscard]] const etape::shape& shape() const noexcept { return shape_; }
+    /// Computed when asked, not stored: a tree is copied into its parent at
+    /// every level as it is built, and its copies are what building costs.
+    [[nodiscard]] etape::shape shape() const
+    {
+        return detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_), detail::shape_of(b_));
+    }
     [[nodiscard]] auto bind(const etape::shape& out) const
     {
         using bound_a = decltype(detail::bind(a_, out));
@@ -547,7 +547,6 @@ private:
     [[no_unique_address]] P p_;
     A a_;
     B b_;
-    etape::shape shape_;
 };
 
 /// An operand of an elementwise tensor operation.

@@ -28,17 +28,15 @@ struct bound_rolled {
     static constexpr std::size_t leaf_count = 1;
     static constexpr bool takes_batches = true;
     const T* data;
-    std::size_t period;
-    std::size_t step;
+    leaf_info info; // its step and period too
     bool by_row;
-    leaf_info info;
 
     template <std::size_t K>
     [[nodiscard]] numbered_leaf<T, K> element(std::size_t i, std::size_t c, std::size_t) const noexcept
     {
         const std::size_t position = by_row ? c : i;
-        std::size_t source = position + step;
-        source -= source >= period ? period : 0;
+        std::size_t source = position + info.step;
+        source -= source >= info.period ? info.period : 0;
         return {data[i - position + source]};
     }
 
@@ -49,15 +47,15 @@ struct bound_rolled {
     {
         const std::size_t position = by_row ? c : i;
         const T* segment = data + (i - position);
-        const std::size_t source = position + step;
-        if (source + V::size <= period)
+        const std::size_t source = position + info.step;
+        if (source + V::size <= info.period)
             return {simd::load<V>(segment + source)};
-        if (source >= period)
-            return {simd::load<V>(segment + source - period)};
+        if (source >= info.period)
+            return {simd::load<V>(segment + source - info.period)};
         std::array<T, V::size> lanes;
         for (std::size_t lane = 0; lane < V::size; ++lane) {
             const std::size_t s = source + lane;
-            lanes[lane] = segment[s >= period ? s - period : s];
+            lanes[lane] = segment[s >= info.period ? s - info.period : s];
         }
         return {simd::load<V>(lanes.data())};
     }
@@ -76,17 +74,17 @@ struct bound_rolled {
         if constexpr (K == Target) {
             const std::size_t position = by_row ? c : i;
             T* segment = adjoints + info.first + (i - position);
-            const std::size_t source = position + step;
+            const std::size_t source = position + info.step;
             if constexpr (std::same_as<V, T>) {
-                segment[source >= period ? source - period : source] += v;
-            } else if (source + V::size <= period || source >= period) {
-                add_into(segment + (source >= period ? source - period : source), v, false);
+                segment[source >= info.period ? source - info.period : source] += v;
+            } else if (source + V::size <= info.period || source >= info.period) {
+                add_into(segment + (source >= info.period ? source - info.period : source), v, false);
             } else {
                 std::array<T, V::size> lanes;
                 simd::store(lanes.data(), v);
                 for (std::size_t lane = 0; lane < V::size; ++lane) {
                     const std::size_t s = source + lane;
-                    segment[s >= period ? s - period : s] += lanes[lane];
+                    segment[s >= info.period ? s - info.period : s] += lanes[lane];
                 }
             }
         }
@@ -125,12 +123,16 @@ public:
         if (by_row_ && axis + 1 != s.rank())
             throw shape_error("etape: roll along axis " + std::to_string(axis) + " of shape " + s.to_string() +
                               ": only the first and the last axis of a tensor can be rolled; reshape it first");
-        period_ = extent * inner;
+        period_ = static_cast<slot_index>(extent * inner);
         if (extent > 0) {
             // result[k] = x[k - shift] along the axis: position p reads p + step
             const auto e = static_cast<std::ptrdiff_t>(extent);
-            const auto back = static_cast<std::size_t>(((-shift) % e + e) % e);
-            step_ = back * inner;
+            std::ptrdiff_t back = -shift;
+            if (back <= -e || back >= e) // a division only for shifts past the extent
+                back %= e;
+            if (back < 0)
+                back += e;
+            step_ = static_cast<slot_index>(static_cast<std::size_t>(back) * inner);
         }
     }
 
@@ -141,13 +143,13 @@ public:
         x_.check_on(active_tape<T>());
         if (x_.shape() != out)
             detail::throw_shape_mismatch("roll (a rolled tensor is read elementwise)", x_.shape(), out);
-        return {x_.data(), period_, step_, by_row_, {x_.first_slot(), detail::broadcast::rolled, step_, period_}};
+        return {x_.data(), {x_.first_slot(), detail::broadcast::rolled, step_, period_}, by_row_};
     }
 
 private:
     active_tensor<T> x_;
-    std::size_t period_ = 0;
-    std::size_t step_ = 0;
+    slot_index period_ = 0; // element counts: the tensor fits a tape
+    slot_index step_ = 0;
     bool by_row_ = false;
 };
 

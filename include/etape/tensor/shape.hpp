@@ -25,11 +25,15 @@ public:
 class shape {
 public:
     static constexpr std::size_t max_rank = 4;
+    /// The largest extent: a tape counts its slots in 32 bits (so extents
+    /// are stored in 32 bits, and a shape copies in 20 bytes).
+    static constexpr std::size_t max_extent = std::numeric_limits<std::uint32_t>::max();
 
     /// Rank 0: a scalar, one element.
     constexpr shape() noexcept = default;
 
-    shape(std::initializer_list<std::size_t> extents) : shape(std::span<const std::size_t>(extents.begin(), extents.size()))
+    shape(std::initializer_list<std::size_t> extents)
+        : shape(std::span<const std::size_t>(extents.begin(), extents.size()))
     {
     }
 
@@ -37,16 +41,21 @@ public:
     {
         if (extents.size() > max_rank)
             throw shape_error("etape: a tensor has rank at most 4, got rank " + std::to_string(extents.size()));
-        rank_ = extents.size();
-        std::copy(extents.begin(), extents.end(), extents_.begin());
         if (!fits_a_tape(extents))
-            throw shape_error("etape: a tensor of shape " + to_string() + " has more elements than a tape can hold");
+            throw shape_error("etape: a tensor of shape " + text_of(extents) +
+                              " has more elements than a tape can hold");
+        rank_ = static_cast<std::uint32_t>(extents.size());
+        std::ranges::transform(extents, extents_.begin(), [](std::size_t e) { return static_cast<std::uint32_t>(e); });
     }
 
     /// False when `extents` have more elements than a tape has slots (an
-    /// extent 0 makes any shape empty, and so fine).
+    /// extent 0 makes any shape empty, and so fine, unless another extent
+    /// alone is more than a tape could hold).
     [[nodiscard]] static constexpr bool fits_a_tape(std::span<const std::size_t> extents) noexcept
     {
+        for (const std::size_t e : extents)
+            if (e > max_extent)
+                return false;
         std::size_t n = 1;
         bool overflow = false;
         for (const std::size_t e : extents) {
@@ -86,16 +95,24 @@ public:
     /// The last extent (1 for rank 0): the length of a row.
     [[nodiscard]] constexpr std::size_t last() const noexcept { return rank_ == 0 ? 1 : extents_[rank_ - 1]; }
 
-    [[nodiscard]] std::span<const std::size_t> extents() const noexcept { return {extents_.data(), rank_}; }
+    [[nodiscard]] std::span<const std::uint32_t> extents() const noexcept { return {extents_.data(), rank_}; }
 
     /// "[2, 3]"
     [[nodiscard]] std::string to_string() const
     {
+        std::array<std::size_t, max_rank> e{};
+        std::ranges::copy(extents(), e.begin());
+        return text_of(std::span<const std::size_t>(e.data(), rank_));
+    }
+
+    /// "[2, 3]" for any extents, a shape's or not.
+    [[nodiscard]] static std::string text_of(std::span<const std::size_t> extents)
+    {
         std::string s = "[";
-        for (std::size_t a = 0; a < rank_; ++a) {
+        for (std::size_t a = 0; a < extents.size(); ++a) {
             if (a > 0)
                 s += ", ";
-            s += std::to_string(extents_[a]);
+            s += std::to_string(extents[a]);
         }
         return s + "]";
     }
@@ -111,8 +128,8 @@ public:
     }
 
 private:
-    std::array<std::size_t, max_rank> extents_{};
-    std::size_t rank_ = 0;
+    std::array<std::uint32_t, max_rank> extents_{};
+    std::uint32_t rank_ = 0;
 };
 
 namespace detail {
@@ -125,11 +142,8 @@ inline void require_result_fits(std::string_view operation, std::initializer_lis
     const std::span<const std::size_t> e(extents.begin(), extents.size());
     if (shape::fits_a_tape(e))
         return;
-    std::string text = "[";
-    for (std::size_t a = 0; a < e.size(); ++a)
-        text += (a > 0 ? ", " : "") + std::to_string(e[a]);
-    throw shape_error("etape: " + std::string(operation) + ": a result of shape " + text +
-                      "] has more elements than a tape can hold");
+    throw shape_error("etape: " + std::string(operation) + ": a result of shape " + shape::text_of(e) +
+                      " has more elements than a tape can hold");
 }
 
 [[noreturn]] inline void throw_shape_mismatch(std::string_view operation, const shape& a, const shape& b)

@@ -57,7 +57,8 @@ public:
         }
         if (shape_ != out)
             detail::throw_shape_mismatch("slice (a strided slice is read elementwise)", shape_, out);
-        return {data, {0, 1, row_stride_}, {first, detail::broadcast::strided, row_stride_}};
+        const auto stride = static_cast<slot_index>(row_stride_);
+        return {data, {0, 1, stride}, {first, detail::broadcast::strided, stride}};
     }
 
     /// `count` elements from `first` along `axis`; see etape::slice.

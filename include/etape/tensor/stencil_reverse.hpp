@@ -27,8 +27,8 @@ namespace etape::detail {
 /// each modulo its extent; both are 0 for a leaf read whole.
 template <std::size_t L>
 struct stencil_shifts {
-    std::array<std::size_t, L> row_shift{};
-    std::array<std::size_t, L> column_shift{};
+    std::array<slot_index, L> row_shift{}; // element counts: the tensor fits a tape
+    std::array<slot_index, L> column_shift{};
 
     /// The shifts of `leaves` for an output of `size` elements in rows of
     /// `columns`; none when they are not a stencil's: leaves of several
@@ -52,7 +52,7 @@ struct stencil_shifts {
             if (leaf.period == columns)
                 s.column_shift[k] = leaf.step;
             else if (leaf.period == size && leaf.step % columns == 0)
-                s.row_shift[k] = leaf.step / columns;
+                s.row_shift[k] = static_cast<slot_index>(leaf.step / columns);
             else
                 return std::nullopt;
         }
