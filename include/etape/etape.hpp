@@ -32,3 +32,4 @@
 #include <etape/io/format.hpp>
 
 #include <etape/tensor.hpp>
+#include <etape/io/tensor_format.hpp>

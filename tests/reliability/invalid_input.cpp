@@ -598,9 +598,13 @@ TEST_CASE("invalid input: shapes")
     CHECK_THROWS_AS(etape::shape({size_max, size_max}), etape::shape_error);
     CHECK_THROWS_AS(etape::shape({std::size_t{1} << 32}), etape::shape_error);
     CHECK(etape::shape({(std::size_t{1} << 32) - 1}).size() == (std::size_t{1} << 32) - 1);
-    // a zero extent makes an empty tensor, whatever the other extents
-    CHECK(etape::shape({std::size_t{1} << 32, std::size_t{1} << 32, 0}).size() == 0);
-    CHECK(etape::shape({0, size_max}).size() == 0);
+    // a zero extent makes an empty tensor, whatever the other extents a tape could hold ...
+    CHECK(etape::shape({(std::size_t{1} << 32) - 1, (std::size_t{1} << 32) - 1, 0}).size() == 0);
+    // ... but an extent is kept in 32 bits, as a tape counts its slots
+    CHECK_THROWS_WITH_AS(etape::shape({0, size_max}),
+                         "etape: a tensor of shape [0, 18446744073709551615] has an extent past what a tape can hold "
+                         "(4294967295)",
+                         etape::shape_error);
     CHECK(etape::shape{}.size() == 1);
     // extent() checks the axis
     const etape::shape s{2, 3};

@@ -68,7 +68,9 @@ struct leaf_info {
     }
 };
 
-[[nodiscard]] inline shape broadcast_shape(std::string_view operation, const shape& a, const shape& b)
+/// The shape of an elementwise result of operands of shapes a and b: one
+/// of the two (a reference to it), or shape_error naming `operation`.
+[[nodiscard]] inline const shape& broadcast_shape(std::string_view operation, const shape& a, const shape& b)
 {
     if (a == b)
         return a;
@@ -334,17 +336,22 @@ struct bound_constant {
     }
 };
 
+/// The shape of a scalar leaf (a var or a number), rank 0.
+inline constexpr shape scalar_shape{};
+
+// A node's shape is a reference to one of its leaves' (or scalar_shape):
+// finding it copies nothing.
 template <class T>
-[[nodiscard]] shape shape_of(const active_tensor<T>& x) { return x.shape(); }
+[[nodiscard]] const shape& shape_of(const active_tensor<T>& x) { return x.shape(); }
 template <class T>
-[[nodiscard]] shape shape_of(const value_leaf<T>& x) { return x.values.shape(); }
+[[nodiscard]] const shape& shape_of(const value_leaf<T>& x) { return x.values.shape(); }
 template <class T>
-[[nodiscard]] shape shape_of(const scalar_leaf<T>&) { return {}; }
+[[nodiscard]] const shape& shape_of(const scalar_leaf<T>&) { return scalar_shape; }
 template <class T>
-[[nodiscard]] shape shape_of(const constant_leaf<T>&) { return {}; }
+[[nodiscard]] const shape& shape_of(const constant_leaf<T>&) { return scalar_shape; }
 template <class E>
     requires requires(const E& e) { e.shape(); }
-[[nodiscard]] shape shape_of(const E& e)
+[[nodiscard]] const shape& shape_of(const E& e)
 {
     return e.shape();
 }
@@ -379,12 +386,14 @@ template <class E>
     return e.bind(out);
 }
 
-/// Turns an operand of a tensor operation into a tree node of precision T.
+/// Turns an operand of a tensor operation into a tree node of precision T:
+/// a tensor expression is handed on as it is (a reference, copied once,
+/// into its parent), anything else becomes a leaf.
 template <class T, class X>
-[[nodiscard]] auto as_tensor_node(const X& x)
+[[nodiscard]] decltype(auto) as_tensor_node(const X& x)
 {
     if constexpr (tensor_expression<X>)
-        return x;
+        return (x);
     else if constexpr (std::same_as<X, tensor<T>>)
         return value_leaf<T>(x);
     else if constexpr (std::same_as<X, var<T>>)
@@ -505,7 +514,7 @@ public:
 
     tensor_unary(const P& p, const A& a) : p_(p), a_(a) {}
 
-    [[nodiscard]] etape::shape shape() const { return detail::shape_of(a_); }
+    [[nodiscard]] const etape::shape& shape() const { return detail::shape_of(a_); }
     [[nodiscard]] auto bind(const etape::shape& out) const
     {
         using bound_child = decltype(detail::bind(a_, out));
@@ -530,9 +539,10 @@ public:
     /// Throws shape_error when the operands' shapes do not broadcast.
     tensor_binary(const P& p, const A& a, const B& b) : p_(p), a_(a), b_(b) { (void)shape(); }
 
-    /// Computed when asked, not stored: a tree is copied into its parent at
-    /// every level as it is built, and its copies are what building costs.
-    [[nodiscard]] etape::shape shape() const
+    /// Found when asked (a leaf's), not stored: a tree is copied into its
+    /// parent at every level as it is built, and its copies are what
+    /// building costs.
+    [[nodiscard]] const etape::shape& shape() const
     {
         return detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_), detail::shape_of(b_));
     }
@@ -586,8 +596,8 @@ template <class P, class A, class B>
 {
     using T = std::conditional_t<tensor_expression<A> || expression<A>, scalar_t<A>, scalar_t<B>>;
     static_assert(binary_primitive<P, T>);
-    using node_a = decltype(detail::as_tensor_node<T>(a));
-    using node_b = decltype(detail::as_tensor_node<T>(b));
+    using node_a = std::remove_cvref_t<decltype(detail::as_tensor_node<T>(a))>;
+    using node_b = std::remove_cvref_t<decltype(detail::as_tensor_node<T>(b))>;
     static_assert(std::same_as<typename node_a::value_type, typename node_b::value_type>,
                   "etape: both operands must have the same precision; convert one explicitly");
     return tensor_binary<P, node_a, node_b>(p, detail::as_tensor_node<T>(a), detail::as_tensor_node<T>(b));

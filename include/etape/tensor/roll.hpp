@@ -136,7 +136,7 @@ public:
         }
     }
 
-    [[nodiscard]] etape::shape shape() const { return x_.shape(); }
+    [[nodiscard]] const etape::shape& shape() const noexcept { return x_.shape(); }
 
     [[nodiscard]] detail::bound_rolled<T> bind(const etape::shape& out) const
     {

@@ -41,9 +41,12 @@ public:
     {
         if (extents.size() > max_rank)
             throw shape_error("etape: a tensor has rank at most 4, got rank " + std::to_string(extents.size()));
-        if (!fits_a_tape(extents))
+        if (!fits_a_tape(extents)) {
+            const bool empty = std::ranges::find(extents, std::size_t{0}) != extents.end();
             throw shape_error("etape: a tensor of shape " + text_of(extents) +
-                              " has more elements than a tape can hold");
+                              (empty ? " has an extent past what a tape can hold (" + std::to_string(max_extent) + ")"
+                                     : " has more elements than a tape can hold"));
+        }
         rank_ = static_cast<std::uint32_t>(extents.size());
         std::ranges::transform(extents, extents_.begin(), [](std::size_t e) { return static_cast<std::uint32_t>(e); });
     }
