@@ -537,15 +537,23 @@ public:
     static constexpr std::size_t leaf_count = A::leaf_count + B::leaf_count;
 
     /// Throws shape_error when the operands' shapes do not broadcast.
-    tensor_binary(const P& p, const A& a, const B& b) : p_(p), a_(a), b_(b) { (void)shape(); }
+    tensor_binary(const P& p, const A& a, const B& b) : p_(p), a_(a), b_(b)
+    {
+        (void)detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_), detail::shape_of(b_));
+    }
 
     /// Found when asked (a leaf's), not stored: a tree is copied into its
     /// parent at every level as it is built, and its copies are what
-    /// building costs.
-    [[nodiscard]] const etape::shape& shape() const
+    /// building costs. The operands broadcast (checked when this node was
+    /// built), so the result is the operand shape of the higher rank, the
+    /// first on a tie: what broadcast_shape gives, without comparing extents.
+    [[nodiscard]] const etape::shape& shape() const noexcept
     {
-        return detail::broadcast_shape(primitive_name<P>(), detail::shape_of(a_), detail::shape_of(b_));
+        const etape::shape& a = detail::shape_of(a_);
+        const etape::shape& b = detail::shape_of(b_);
+        return a.rank() >= b.rank() ? a : b;
     }
+
     [[nodiscard]] auto bind(const etape::shape& out) const
     {
         using bound_a = decltype(detail::bind(a_, out));

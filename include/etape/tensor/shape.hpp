@@ -120,14 +120,13 @@ public:
         return s + "]";
     }
 
+    /// Extents past the rank are 0 in every shape, so all four are compared,
+    /// without a loop (std::array's == called memcmp).
     friend constexpr bool operator==(const shape& a, const shape& b) noexcept
     {
-        if (a.rank_ != b.rank_)
-            return false;
-        for (std::size_t i = 0; i < a.rank_; ++i)
-            if (a.extents_[i] != b.extents_[i])
-                return false;
-        return true;
+        static_assert(max_rank == 4);
+        return a.rank_ == b.rank_ && a.extents_[0] == b.extents_[0] && a.extents_[1] == b.extents_[1] &&
+               a.extents_[2] == b.extents_[2] && a.extents_[3] == b.extents_[3];
     }
 
 private:
