@@ -89,6 +89,18 @@ template <class T, class... X>
     return {detail::adjoint_of(t, xs)...};
 }
 
+/// A statement bound to `auto` (`auto y = x * x + elu(x);`) is an
+/// expression that records nothing until a var is made of it: refused with
+/// one sentence instead of the candidates that did not match.
+template <class E, class... X>
+    requires(expression<E> && !std::same_as<E, var<scalar_t<E>>>)
+std::array<scalar_t<E>, sizeof...(X)> gradient(const E&, const X&...)
+{
+    static_assert(!expression<E>, "etape::gradient: the output is a statement that was never recorded (bound to "
+                                  "auto?); store it in a var first: etape::var<double> y = ...;");
+    return {};
+}
+
 /// Writes d y / d xs[i] into out[i] for every i: the gradient over a span
 /// without allocating, for loops that reuse one buffer (a training step, a
 /// solver's iteration). `out` must have xs.size() elements

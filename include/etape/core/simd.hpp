@@ -2,9 +2,11 @@
 // double, and the batch math declared by <etape/core/batch.hpp>, on xsimd.
 // Layer: core (included by the tensor layer, which runs the loops).
 //
-// ETAPE_HAS_XSIMD=1 (set by CMake when it finds xsimd, see ETAPE_USE_SIMD)
-// turns batches on; without it `simd::enabled_for<T>` is false and every
-// loop runs element by element on libm. The width is the widest the target
+// ETAPE_HAS_XSIMD=1 turns batches on; without it `simd::enabled_for<T>` is
+// false and every loop runs element by element on libm. CMake defines it, 1
+// or 0, from what it finds and ETAPE_USE_SIMD; a build without CMake
+// (`g++ -I include app.cpp -lfmt`) that leaves it undefined gets 1 when
+// xsimd 8 or later is on the include path, as CMake would have found it. The width is the widest the target
 // flags allow: 8 floats or 4 doubles with -march=native on an AVX2 machine,
 // 4 and 2 with the x86-64 baseline (SSE2).
 #pragma once
@@ -19,6 +21,14 @@
 #include <etape/core/batch.hpp>
 #include <etape/core/expm1_nonpositive.hpp>
 
+#ifndef ETAPE_HAS_XSIMD
+#if __has_include(<xsimd/config/xsimd_config.hpp>)
+#include <xsimd/config/xsimd_config.hpp>
+#if XSIMD_VERSION_MAJOR >= 8
+#define ETAPE_HAS_XSIMD 1
+#endif
+#endif
+#endif
 #ifndef ETAPE_HAS_XSIMD
 #define ETAPE_HAS_XSIMD 0
 #endif

@@ -86,6 +86,29 @@ template <class A, class B>
     return apply(divide_op{}, a, b);
 }
 
+/// Two active operands of different precisions (`var<float> + var<double>`)
+/// record on different tapes (one per precision) and cannot meet: each
+/// operator refuses them with one sentence, not with the list of candidates
+/// that did not match.
+template <class A, class B>
+concept mixed_precision_pair = expression<A> && expression<B> && !std::same_as<scalar_t<A>, scalar_t<B>>;
+
+#define ETAPE_REFUSE_MIXED_PRECISION(OP)                                                                           \
+    template <class A, class B>                                                                                  \
+        requires mixed_precision_pair<A, B>                                                                      \
+    scalar_t<A> operator OP(const A&, const B&)                                                                  \
+    {                                                                                                            \
+        static_assert(!mixed_precision_pair<A, B>,                                                            \
+                      "etape: active operands of different precisions (var<float> and var<double>?) record on "   \
+                      "different tapes and cannot meet in one statement: compute in one precision");              \
+        return {};                                                                                               \
+    }
+ETAPE_REFUSE_MIXED_PRECISION(+)
+ETAPE_REFUSE_MIXED_PRECISION(-)
+ETAPE_REFUSE_MIXED_PRECISION(*)
+ETAPE_REFUSE_MIXED_PRECISION(/)
+#undef ETAPE_REFUSE_MIXED_PRECISION
+
 template <expression A>
 [[nodiscard]] constexpr auto operator-(const A& a)
 {
