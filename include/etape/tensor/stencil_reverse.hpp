@@ -60,13 +60,16 @@ struct stencil_shifts {
     }
 };
 
+/// The reverse of a stencil node (see the top of this file): `bound` is the
+/// node's tree, whose value tensors read copies on the tape (keep_values);
+/// `first` is the first slot of the one tensor every active leaf reads.
 template <class T, class Bound>
 struct gathering_reverse {
     static constexpr std::size_t L = Bound::leaf_count;
     Bound bound;
     std::size_t size;
     std::size_t columns;
-    slot_index first; // the tensor's first slot
+    slot_index first;
     stencil_shifts<L> shifts;
 
     void operator()(T* adjoints, slot_index, first_writes stores, const T* output_adjoints) const
