@@ -417,6 +417,19 @@ public:
     template <class Seed>
     void clear_and_sweep(slot_index top, slot_index bottom, std::span<const slot_range> seeded, Seed&& seed)
     {
+        clear_and_sweep(top, bottom, seeded, std::forward<Seed>(seed), {}, [](std::size_t) {});
+    }
+
+    /// As clear_and_sweep, pausing at each of `stops` (slots, descending):
+    /// `reached(j)` runs once the sweep has processed every slot down to
+    /// stops[j], a node's first slot or a statement's (as lowest_readers
+    /// gives), and before it goes on below. The adjoints are the same bit
+    /// for bit. For work that needs some adjoints as soon as they are
+    /// final, such as sending gradients over a network during the sweep.
+    template <class Seed, class Reached>
+    void clear_and_sweep(slot_index top, slot_index bottom, std::span<const slot_range> seeded, Seed&& seed,
+                         std::span<const slot_index> stops, Reached&& reached)
+    {
         top = top > size() ? size() : top;
         bottom = bottom == 0 ? 1 : bottom;
         not_cleared_.clear();
@@ -436,7 +449,14 @@ public:
             plan_first_writes(top, bottom, forget.lowest_marked);
         clear_adjoints_except_not_cleared();
         std::forward<Seed>(seed)(adjoints_.data());
-        sweep(top, bottom);
+        slot_index upper = top;
+        for (std::size_t j = 0; j < stops.size(); ++j) {
+            const slot_index stop = std::max(bottom, std::min(stops[j], upper));
+            sweep(upper, stop);
+            reached(j);
+            upper = stop;
+        }
+        sweep(upper, bottom);
     }
 
     /// A vector-Jacobian product's sweep: as clear_and_sweep from the end
@@ -539,6 +559,49 @@ public:
     void sweep_to(const tape_position& p) { sweep(size(), p.slots); }
 
     // ---- queries ------------------------------------------------------------
+
+    /// For each of `ranges`, the lowest slot below `top` of a statement or
+    /// node that reads one of its slots (a node that declares no inputs
+    /// may read any slot below it); `top` when none does. Once a sweep from
+    /// `top` has processed that slot, the range's adjoints are final: what
+    /// clear_and_sweep's stops are for. One pass over the recording's
+    /// operands and nodes.
+    void lowest_readers(std::span<const slot_range> ranges, slot_index top, std::span<slot_index> out) const
+    {
+        if (out.size() != ranges.size())
+            throw std::invalid_argument("etape::tape::lowest_readers: " + std::to_string(out.size()) +
+                                        " places to write, for " + std::to_string(ranges.size()) + " ranges");
+        top = std::min(top, size());
+        std::fill(out.begin(), out.end(), top);
+        std::size_t unread = ranges.size();
+        const auto read = [&](slot_index first, slot_index count, slot_index reader) {
+            for (std::size_t i = 0; i < ranges.size(); ++i)
+                if (out[i] == top && ranges[i].count > 0 && ranges[i].first < first + count &&
+                    first < ranges[i].first + ranges[i].count) {
+                    out[i] = reader;
+                    --unread;
+                }
+        };
+        const std::uint32_t* const end = statement_end_.data();
+        const slot_index* const operand = operands_.second();
+        slot_index s = 1, node_slots_below = 0;
+        for (std::size_t k = 0; s < top && unread > 0; ++k) {
+            const slot_index statements_end = k < nodes_.size() ? std::min(nodes_[k].first, top) : top;
+            for (; s < statements_end && unread > 0; ++s)
+                for (std::uint32_t j = end[s - 1 - node_slots_below]; j < end[s - node_slots_below]; ++j)
+                    read(operand[j], 1, s);
+            if (k >= nodes_.size() || s >= top || unread == 0)
+                break;
+            const node& n = nodes_[k];
+            if (n.declares_inputs)
+                for (std::size_t i = n.inputs_begin; i < n.inputs_end; ++i)
+                    read(node_inputs_[i].first, node_inputs_[i].count, n.first);
+            else
+                read(1, n.first - 1, n.first);
+            s = n.end;
+            node_slots_below = n.end - n.row;
+        }
+    }
 
     /// Number of slots, the passive slot 0 included.
     [[nodiscard]] slot_index size() const noexcept { return slots_; }

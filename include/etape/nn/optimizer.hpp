@@ -66,6 +66,27 @@ void for_each_lane(std::size_t n, Body&& body)
         body(k, lanes<T, T>{});
 }
 
+} // namespace detail
+
+/// What an optimizer's step calls instead of its own sweep once one is
+/// attached with set_gradient_exchange: a sweep from `loss` (down to
+/// `bottom`) after which each parameter's gradient in the tape's adjoints
+/// is the one to apply. etape::mpi::data_parallel is one: it sums every
+/// rank's gradients during the sweep and averages them.
+template <std::floating_point T>
+class gradient_exchange {
+public:
+    virtual void sweep(tape<T>& t, const var<T>& loss, slot_index bottom) = 0;
+
+protected:
+    gradient_exchange() = default;
+    gradient_exchange(const gradient_exchange&) = default;
+    gradient_exchange& operator=(const gradient_exchange&) = default;
+    ~gradient_exchange() = default;
+};
+
+namespace detail {
+
 /// What every optimizer shares: its parameters, the sweep that leaves
 /// their gradients in the tape's adjoints, clipping, the learning rate and
 /// the step count.
@@ -81,6 +102,11 @@ public:
 
     /// The parameters, in the model's declaration order.
     [[nodiscard]] const std::vector<named_parameter<T>>& parameters() const noexcept { return parameters_; }
+
+    /// Lets `exchange` sweep in place of the optimizer (null: its own sweep
+    /// again); clipping and the update then see the exchanged gradients.
+    /// The exchange must outlive every step.
+    void set_gradient_exchange(gradient_exchange<T>* exchange) noexcept { exchange_ = exchange; }
 
     /// The global norm of the last step's gradients, before clipping; 0
     /// when clipping is off (the norm is a pass over every gradient, which
@@ -108,7 +134,11 @@ protected:
     void backward(const var<T>& loss)
     {
         etape::detail::require_recorded(*tape_, loss);
-        etape::detail::sweep_from(*tape_, loss, bottom_ == ~slot_index{0} ? slot_index{1} : bottom_);
+        const slot_index bottom = bottom_ == ~slot_index{0} ? slot_index{1} : bottom_;
+        if (exchange_ != nullptr)
+            exchange_->sweep(*tape_, loss, bottom);
+        else
+            etape::detail::sweep_from(*tape_, loss, bottom);
         ++steps_;
         if (clip_norm_ == T(0))
             return;
@@ -156,6 +186,7 @@ private:
 
     std::vector<named_parameter<T>> parameters_;
     tape<T>* tape_;
+    gradient_exchange<T>* exchange_ = nullptr;
     slot_index bottom_;
     T learning_rate_;
     T clip_norm_;
