@@ -5,4 +5,3 @@
 #include <etape/mpi/abort_on_error.hpp>
 #include <etape/mpi/checkpoint.hpp>
 #include <etape/mpi/data_parallel.hpp>
-#include <etape/mpi/shard.hpp>

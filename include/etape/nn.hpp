@@ -28,5 +28,6 @@
 #include <etape/nn/reflect.hpp>
 #include <etape/nn/schedule.hpp>
 #include <etape/nn/sequential.hpp>
+#include <etape/nn/shard.hpp>
 #include <etape/nn/standardise.hpp>
 #include <etape/nn/summary.hpp>

@@ -25,7 +25,7 @@ void steps(mlp<float>& model, const data<float>& d, std::size_t first, std::size
     dp.attach(optimizer);
     const std::size_t global = 4 * static_cast<std::size_t>(ranks);
     for (std::size_t k = first; k < last; ++k)
-        (void)train_step(model, optimizer, etape::mpi::shard(rows_of(d, k * global, global), rank, ranks));
+        (void)train_step(model, optimizer, nn::shard(rows_of(d, k * global, global), rank, ranks));
 }
 
 std::filesystem::path shared_path(const char* name)

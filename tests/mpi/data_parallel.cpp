@@ -32,7 +32,7 @@ double data_parallel_against_one_process(typename Optimizer::options options, st
     const data<T> d = make_data<T>(global * steps);
     for (std::size_t k = 0; k < steps; ++k) {
         const nn::batch<T> batch = rows_of(d, k * global, global);
-        (void)train_step(replica, parallel, etape::mpi::shard(batch, rank, ranks));
+        (void)train_step(replica, parallel, nn::shard(batch, rank, ranks));
         (void)train_step(whole, single, batch);
     }
     CHECK(dp.last_exchange().bytes == (ranks == 1 ? 0 : nn::parameter_count(replica) * sizeof(T)));
@@ -91,7 +91,7 @@ TEST_CASE("parameters that do not lie side by side are packed, summed and unpack
     const data<double> d = make_data<double>(global * 3);
     for (std::size_t k = 0; k < 3; ++k) {
         const nn::batch<double> batch = rows_of(d, k * global, global);
-        (void)train_step(split, parallel, etape::mpi::shard(batch, rank, ranks));
+        (void)train_step(split, parallel, nn::shard(batch, rank, ranks));
         (void)train_step(whole, single, batch);
     }
     CHECK(relative_difference(split, whole) < 1e-12);
@@ -105,7 +105,7 @@ TEST_CASE("average_gradients after a sweep of one's own")
     etape::mpi::data_parallel dp(MPI_COMM_WORLD, replica);
     const std::size_t global = 4 * static_cast<std::size_t>(ranks);
     const data<double> d = make_data<double>(global);
-    const nn::batch<double> batch = rows_of(d, 0, global), mine = etape::mpi::shard(batch, rank, ranks);
+    const nn::batch<double> batch = rows_of(d, 0, global), mine = nn::shard(batch, rank, ranks);
     etape::tape<double>& t = scope.get();
     const etape::var<double> parallel_loss = nn::softmax_cross_entropy(replica(mine.features), mine.labels);
     const etape::var<double> whole_loss = nn::softmax_cross_entropy(whole(batch.features), batch.labels);

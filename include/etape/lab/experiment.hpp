@@ -9,19 +9,23 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <etape/core/active_tape.hpp>
 #include <etape/lab/activation_registry.hpp>
+#include <etape/lab/distribution.hpp>
 #include <etape/lab/networks.hpp>
 #include <etape/nn/batch_loader.hpp>
 #include <etape/nn/dataset.hpp>
 #include <etape/nn/loss.hpp>
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/random.hpp>
+#include <etape/nn/shard.hpp>
 #include <etape/tensor/gradient.hpp>
 
 namespace etape::lab {
@@ -105,9 +109,14 @@ inline void shift_images(const tensor<float>& in, std::size_t side, std::size_t 
 /// Trains the network `protocol` describes with `act` on every hidden
 /// layer (build_network) on `data.train`, scores it on `data.test` each
 /// epoch, and stops early when the loss is not finite. Uses a tape of its
-/// own; bit-identical for equal arguments.
+/// own; bit-identical for equal arguments. With `across`, every process
+/// calls it alike and trains on its share of each batch (nn::shard), the
+/// optimizer applying the processes' average gradient; the epoch's loss is
+/// the mean over all of them, and the measurements after each epoch (all
+/// rows, on every process: the models are equal) and the gradient norms
+/// (of process 0's share of the first and last batch) are each process's own.
 inline run_result train(const nn::data_split<float>& data, const activation& act, const protocol& plan,
-                        unsigned seed, const epoch_callback& after_epoch = {})
+                        unsigned seed, const epoch_callback& after_epoch = {}, distribution* across = nullptr)
 {
     if (plan.epochs == 0)
         throw std::invalid_argument("etape-lab: epochs must be at least 1");
@@ -129,6 +138,9 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
     network net = build_network(plan, act, features, data.train.classes, random);
     nn::adamw<float> optimizer(net.parameters(),
                                {.learning_rate = plan.learning_rate, .weight_decay = plan.weight_decay});
+    const std::unique_ptr<nn::gradient_exchange<float>> exchange =
+        across != nullptr ? across->exchange(net.parameters()) : nullptr;
+    optimizer.set_gradient_exchange(exchange.get());
     nn::batch_loader<float> loader(data.train, plan.batch_size, random.split());
     nn::random_generator shifts = random.split();
     tensor<float> shifted;
@@ -210,7 +222,10 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
         double loss_sum = 0;
         std::size_t batches = 0;
         const auto began = std::chrono::steady_clock::now();
-        for (const nn::batch<float>& batch : loader.epoch()) {
+        std::optional<nn::batch<float>> share; // this process's rows of each batch, with `across`
+        for (const nn::batch<float>& whole : loader.epoch()) {
+            const nn::batch<float>& batch =
+                across != nullptr ? share.emplace(nn::shard(whole, across->rank(), across->ranks())) : whole;
             if (plan.shift > 0)
                 detail::shift_images(batch.features, side, plan.shift, shifts, shifted);
             const var<float> loss = nn::softmax_cross_entropy(
@@ -236,6 +251,10 @@ inline run_result train(const nn::data_split<float>& data, const activation& act
             t.rewind(start);
         }
         e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        if (across != nullptr) { // the mean over the processes' shares, each the same number of batches
+            across->sum(std::span(&loss_sum, 1));
+            loss_sum /= across->ranks();
+        }
         e.train_loss = loss_sum / static_cast<double>(batches);
         if (!std::isfinite(e.train_loss)) {
             result.diverged_at = epoch;

@@ -25,6 +25,7 @@
 #endif
 
 #include <etape/lab/activation_registry.hpp>
+#include <etape/lab/distribution.hpp>
 #include <etape/lab/experiment.hpp>
 #include <etape/lab/networks.hpp>
 #include <etape/lab/plots.hpp>
@@ -110,8 +111,13 @@ private:
 /// The lab's command line (`--help` lists the flags); returns the exit
 /// status: 0, 1 when an activation fails its derivative check or a file
 /// cannot be written, 2 for a flag out of range (one line naming it).
-inline int run(int argc, char** argv, const registry& activations)
+/// With `across`, every process runs it alike and trains on its share of
+/// each batch (lab::train); process 0 alone prints and writes the CSV and
+/// the plots, and the table is the one a single process gives, within the
+/// rounding of a sum in another order.
+inline int run(int argc, char** argv, const registry& activations, distribution* across = nullptr)
 {
+    const bool speaks = across == nullptr || across->rank() == 0;
     std::string list = "elu,relu,selu";
     protocol plan;
     unsigned seeds = 5;
@@ -177,8 +183,9 @@ inline int run(int argc, char** argv, const registry& activations)
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0)
-            return app.exit(e); // --help
-        fmt::print(stderr, "etape-lab: {}\n", e.what());
+            return speaks ? app.exit(e) : 0; // --help
+        if (speaks)
+            fmt::print(stderr, "etape-lab: {}\n", e.what());
         return 2;
     }
 
@@ -186,13 +193,15 @@ inline int run(int argc, char** argv, const registry& activations)
     try {
         chosen = activations.parse(list);
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "{}\n", e.what());
+        if (speaks)
+            fmt::print(stderr, "{}\n", e.what());
         return 2;
     }
     for (const activation& a : chosen) {
         const auto check = a.check();
         if (!check.passed) {
-            fmt::print(stderr,
+            if (speaks)
+                fmt::print(stderr,
                        "etape-lab: {}'s derivative disagrees with central differences at x = {} ({} against {})\n",
                        a.label(), check_points[check.worst], check.reverse[check.worst],
                        static_cast<double>(check.finite_difference[check.worst]));
@@ -205,7 +214,8 @@ inline int run(int argc, char** argv, const registry& activations)
     if (data_choice == "fashion") {
         std::error_code error;
         if (!std::filesystem::exists(fashion_folder, error)) {
-            fmt::print(stderr,
+            if (speaks)
+                fmt::print(stderr,
                        "etape-lab: Fashion-MNIST is not installed in {} (Debian: apt-get install "
                        "dataset-fashion-mnist): training on the digits instead\n",
                        fashion_folder);
@@ -228,7 +238,8 @@ inline int run(int argc, char** argv, const registry& activations)
         tape_scope<float> scope;
         (void)build_network(plan, chosen.front(), data.train.features.shape()[1], data.train.classes, unused);
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "{}\n", e.what());
+        if (speaks)
+            fmt::print(stderr, "{}\n", e.what());
         return 2;
     }
     const std::string shape =
@@ -244,10 +255,17 @@ inline int run(int argc, char** argv, const registry& activations)
         plan.shift > 0 ? fmt::format(", images shifted by up to {} pixel{}", plan.shift, plan.shift > 1 ? "s" : "")
                        : std::string();
     const std::string_view start_text = plan.start == start::pytorch ? ", PyTorch's default start" : "";
-    fmt::print("etape-lab: {}{} on {} ({} training rows, {} test rows), {}, batch {}{}, {} epochs, seeds 1 to {}\n",
-               shape, start_text, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(),
-               data.test.rows(), optimizer, plan.batch_size, augmentation, plan.epochs, seeds);
-    std::fflush(stdout); // before the progress, which goes to stderr
+    const std::string processes =
+        across != nullptr && across->ranks() > 1
+            ? fmt::format(" split over {} processes", across->ranks())
+            : std::string();
+    if (speaks) {
+        fmt::print("etape-lab: {}{} on {} ({} training rows, {} test rows), {}, batch {}{}{}, {} epochs, seeds 1 to "
+                   "{}\n",
+                   shape, start_text, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(),
+                   data.test.rows(), optimizer, plan.batch_size, processes, augmentation, plan.epochs, seeds);
+        std::fflush(stdout); // before the progress, which goes to stderr
+    }
 
     // the lab's own work (progress, summaries, table, CSV), timed to show it stays small beside training
     double own_seconds = 0;
@@ -262,15 +280,24 @@ inline int run(int argc, char** argv, const registry& activations)
     for (const activation& a : chosen) {
         std::vector<run_result> runs;
         for (unsigned seed = 1; seed <= seeds; ++seed) {
-            runs.push_back(train(data, a, plan, seed, [&](const run_result& r) { timed([&] { shown.epoch(r); }); }));
-            timed([&] {
-                shown.finished(runs.back(),
-                               plan.epochs - runs.back().epochs.size() + (runs.back().diverged_at ? 1 : 0));
-            });
+            runs.push_back(train(
+                data, a, plan, seed,
+                [&](const run_result& r) {
+                    if (speaks)
+                        timed([&] { shown.epoch(r); });
+                },
+                across));
+            if (speaks)
+                timed([&] {
+                    shown.finished(runs.back(),
+                                   plan.epochs - runs.back().epochs.size() + (runs.back().diverged_at ? 1 : 0));
+                });
         }
         timed([&] { summaries.push_back(summarize(runs, plan.loss_target)); });
         every_run.insert(every_run.end(), runs.begin(), runs.end());
     }
+    if (!speaks)
+        return 0;
     try {
         timed([&] {
             fmt::print("\n{}", summary_table(summaries, plan.loss_target));

@@ -5,12 +5,27 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <type_traits>
 #include <utility>
 
 #include <mpi.h>
 
 namespace etape::mpi {
+
+namespace detail {
+
+/// Says which rank failed and why, then ends the job.
+[[noreturn]] inline void abort_job(MPI_Comm comm, const char* what) noexcept
+{
+    int rank = -1, ranks = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &ranks);
+    std::fprintf(stderr, "etape::mpi: rank %d of %d: %s\n", rank, ranks, what);
+    std::fflush(stderr);
+    MPI_Abort(comm, 1);
+    std::abort(); // MPI_Abort does not return; should an implementation's, the rank still ends
+}
+
+} // namespace detail
 
 /// Runs `body()` and returns what it returns. When it throws, prints
 /// "etape::mpi: rank R of N: <what()>" on standard error and calls
@@ -19,21 +34,12 @@ namespace etape::mpi {
 template <class Body>
 decltype(auto) abort_on_error(MPI_Comm comm, Body&& body) noexcept
 {
-    const auto fail = [comm](const char* what) {
-        int rank = -1, ranks = 0;
-        MPI_Comm_rank(comm, &rank);
-        MPI_Comm_size(comm, &ranks);
-        std::fprintf(stderr, "etape::mpi: rank %d of %d: %s\n", rank, ranks, what);
-        std::fflush(stderr);
-        MPI_Abort(comm, 1);
-        std::abort(); // MPI_Abort does not return; should an implementation's, the rank still ends
-    };
     try {
         return std::forward<Body>(body)();
     } catch (const std::exception& e) {
-        fail(e.what());
+        detail::abort_job(comm, e.what());
     } catch (...) {
-        fail("an exception that is not a std::exception");
+        detail::abort_job(comm, "an exception that is not a std::exception");
     }
 }
 

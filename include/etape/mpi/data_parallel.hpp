@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <mpi.h>
@@ -59,8 +61,17 @@ public:
     /// on every rank otherwise, naming the first that differs) and copies
     /// rank 0's parameters and buffers into the others.
     template <class Model>
+        requires(!std::same_as<std::remove_cvref_t<Model>, std::vector<nn::named_parameter<T>>>)
     data_parallel(MPI_Comm comm, Model& model, data_parallel_options options = {})
-        : comm_(comm), parameters_(nn::parameters(model)), options_(options)
+        : data_parallel(comm, nn::parameters(model), nn::buffers(model), options)
+    {
+    }
+
+    /// The same for a model given as its lists of parameters and buffers
+    /// (nn::parameters, nn::buffers), in the same order on every rank.
+    data_parallel(MPI_Comm comm, std::vector<nn::named_parameter<T>> parameters,
+                  const std::vector<nn::named_buffer<T>>& buffers, data_parallel_options options = {})
+        : comm_(comm), parameters_(std::move(parameters)), options_(options)
     {
         if (options.bucket_bytes == 0)
             throw std::invalid_argument("etape::mpi::data_parallel: a bucket size of 0 bytes; give at least "
@@ -70,7 +81,7 @@ public:
         check_same_parameters();
         for (const nn::named_parameter<T>& p : parameters_)
             detail::broadcast(comm_, p.tensor->values().data(), p.tensor->size(), 0);
-        for (const nn::named_buffer<T>& b : nn::buffers(model))
+        for (const nn::named_buffer<T>& b : buffers)
             detail::broadcast(comm_, b.tensor->data(), b.tensor->size(), 0);
     }
 

@@ -76,13 +76,13 @@ void for_each_lane(std::size_t n, Body&& body)
 template <std::floating_point T>
 class gradient_exchange {
 public:
+    virtual ~gradient_exchange() = default;
     virtual void sweep(tape<T>& t, const var<T>& loss, slot_index bottom) = 0;
 
 protected:
     gradient_exchange() = default;
     gradient_exchange(const gradient_exchange&) = default;
     gradient_exchange& operator=(const gradient_exchange&) = default;
-    ~gradient_exchange() = default;
 };
 
 namespace detail {
