@@ -587,9 +587,16 @@ public:
         slot_index s = 1, node_slots_below = 0;
         for (std::size_t k = 0; s < top && unread > 0; ++k) {
             const slot_index statements_end = k < nodes_.size() ? std::min(nodes_[k].first, top) : top;
-            for (; s < statements_end && unread > 0; ++s)
-                for (std::uint32_t j = end[s - 1 - node_slots_below]; j < end[s - node_slots_below]; ++j)
-                    read(operand[j], 1, s);
+            if (s < statements_end) { // their operands lie side by side: walk those, not the slots
+                const std::uint32_t* const ends = end + (s - node_slots_below); // of slots s, s + 1, ...
+                const std::uint32_t* const last = end + (statements_end - node_slots_below);
+                for (std::uint32_t j = end[s - 1 - node_slots_below]; j < last[-1] && unread > 0; ++j) {
+                    // operand j is the statement's whose operands end past j
+                    const auto holder = static_cast<slot_index>(std::upper_bound(ends, last, j) - ends);
+                    read(operand[j], 1, s + holder);
+                }
+                s = statements_end;
+            }
             if (k >= nodes_.size() || s >= top || unread == 0)
                 break;
             const node& n = nodes_[k];
