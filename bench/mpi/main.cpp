@@ -3,8 +3,8 @@
 // (scripts/bench_mpi.sh runs both and prints the table). Benchmarks:
 //   mpi_step/local          each rank steps its own replica, no exchange:
 //                           the compute, under the load of N ranks (baseline)
-//   mpi_step/data_parallel  the same step with data_parallel attached: its
-//                           buckets sent during the sweep (MPI_Iallreduce)
+//   mpi_step/data_parallel/K  the same step with data_parallel attached, its
+//                           buckets of K KiB sent during the sweep (MPI_Iallreduce)
 //   mpi_step/blocking       the sweep first, then average_gradients: the
 //                           exchange with no overlap
 //   mpi_allreduce           average_gradients alone: the exchange's time
@@ -110,7 +110,8 @@ void local_step(benchmark::State& state)
 void data_parallel_step(benchmark::State& state)
 {
     rank_state s;
-    etape::mpi::data_parallel dp(MPI_COMM_WORLD, s.model);
+    etape::mpi::data_parallel dp(MPI_COMM_WORLD, s.model,
+                                 {.bucket_bytes = static_cast<std::size_t>(state.range(0)) << 10});
     nn::sgd<float> optimizer(s.model, {.learning_rate = 0.01f});
     dp.attach(optimizer);
     double waited = 0;
@@ -166,11 +167,15 @@ int main(int argc, char** argv)
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const auto add = [](const char* name, void (*f)(benchmark::State&)) {
-        benchmark::RegisterBenchmark(name, f)->Iterations(iterations)->UseRealTime()->Unit(benchmark::kMillisecond);
+        return benchmark::RegisterBenchmark(name, f)
+            ->Iterations(iterations)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
     };
     // the baseline first: each ratio divides by the last local step measured before it
     add("mpi_step/local", local_step);
-    add("mpi_step/data_parallel", data_parallel_step);
+    for (const int kib : {256, 1024, 4096}) // bucket sizes; 1024 is data_parallel's default
+        add("mpi_step/data_parallel", data_parallel_step)->Arg(kib);
     add("mpi_step/blocking", blocking_step);
     add("mpi_allreduce", allreduce_alone);
     if (rank != 0) // rank 0 alone writes --benchmark_out's file too

@@ -127,16 +127,19 @@ public:
             previous = stops_[j] = std::min(lowest, previous);
         }
         requests_.assign(buckets_.size(), MPI_REQUEST_NULL);
+        // seeded with 1 / ranks, the sweep leaves each rank's share of the
+        // average: the sums need no division (exact for a power of 2)
         const slot_range seed{loss.slot(), 1};
+        const T share = T(1) / static_cast<T>(size_);
         t.clear_and_sweep(
-            top, bottom, std::span(&seed, 1), [s = loss.slot()](T* adjoints) { adjoints[s] = T(1); }, stops_,
+            top, bottom, std::span(&seed, 1), [s = loss.slot(), share](T* adjoints) { adjoints[s] = share; }, stops_,
             [&](std::size_t j) {
                 send(t, j);
                 int done = 0;
                 detail::check(MPI_Testall(static_cast<int>(j + 1), requests_.data(), &done, MPI_STATUSES_IGNORE),
                               "MPI_Testall");
             });
-        finish(t);
+        finish(t, T(1));
     }
 
     /// Sums every parameter's gradient in the adjoints over the ranks and
@@ -152,7 +155,7 @@ public:
         requests_.assign(buckets_.size(), MPI_REQUEST_NULL);
         for (std::size_t j = 0; j < buckets_.size(); ++j)
             send(t, j);
-        finish(t);
+        finish(t, T(1) / static_cast<T>(size_));
     }
 
     /// What the last sweep or average_gradients exchanged.
@@ -281,8 +284,8 @@ private:
         return t.adjoints() + parameters_[i].tensor->first_slot();
     }
 
-    /// Waits for every bucket and writes the averages into the adjoints.
-    void finish(tape<T>& t)
+    /// Waits for every bucket and writes the sums times `scale` into the adjoints.
+    void finish(tape<T>& t, T scale)
     {
         const auto began = std::chrono::steady_clock::now();
         detail::check(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
@@ -290,11 +293,11 @@ private:
         last_.wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         last_.buckets = buckets_.size();
         last_.bytes = 0;
-        const T scale = T(1) / static_cast<T>(size_);
         for (const bucket& b : buckets_) {
             last_.bytes += b.elements * sizeof(T);
             if (b.in_place) {
-                std::transform(b.data, b.data + b.elements, b.data, [scale](T g) { return g * scale; });
+                if (scale != T(1))
+                    std::transform(b.data, b.data + b.elements, b.data, [scale](T g) { return g * scale; });
                 continue;
             }
             const T* in = b.packed.data();
