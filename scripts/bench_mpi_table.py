@@ -1,49 +1,52 @@
 #!/usr/bin/env python3
-"""The table of docs/distributed.md from etape_bench_mpi's JSON outputs (one
-per rank count, as scripts/bench_mpi.sh writes them): median wall time per
-iteration of every benchmark on each rank count, the weak-scaling efficiency
-of the data-parallel step (1-rank step over N-rank step) and the part of the
-exchange that shows in the step ((data_parallel - local) / allreduce on N
-ranks)."""
+"""The table of docs/distributed.md from etape_bench_mpi's JSON outputs, given
+as label=path (scripts/bench_mpi.sh), the first the 1-rank run: the median
+wall time per iteration of every benchmark in each run, then for each run on
+several ranks the weak-scaling efficiency of the data-parallel step (the
+1-rank step over that step) and the part of the exchange that shows in the
+step ((data_parallel - local) / allreduce, all on those ranks)."""
 import json
 import statistics
 import sys
+
+DEFAULT_BUCKET = "mpi_step/data_parallel/1024"
+ROWS = [("mpi_step/local", "step, no exchange (the compute alone)"),
+        ("mpi_step/data_parallel/256", "step, data_parallel, buckets of 256 KiB"),
+        (DEFAULT_BUCKET, "step, data_parallel, buckets of 1 MiB (default)"),
+        ("mpi_step/data_parallel/4096", "step, data_parallel, one bucket (no overlap)"),
+        ("mpi_step/blocking", "step, sweep then average_gradients"),
+        ("mpi_allreduce", "average_gradients alone")]
 
 
 def medians(path):
     with open(path) as f:
         runs = json.load(f)["benchmarks"]
-    times, ranks = {}, 1
+    times = {}
     for r in runs:
-        if r.get("run_type") != "iteration":
-            continue
-        times.setdefault(r["run_name"], []).append(r["real_time"])
-        ranks = int(r.get("ranks", ranks))
-    return ranks, {name: statistics.median(t) for name, t in times.items()}
+        if r.get("run_type") == "iteration":
+            times.setdefault(r["run_name"].split("/iterations:")[0], []).append(r["real_time"])
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def main(paths):
-    table = dict(medians(p) for p in paths)
-    counts = sorted(table)
-    rows = [("mpi_step/local", "step, no exchange (compute alone)"),
-            ("mpi_step/data_parallel", "step, data_parallel (overlapped)"),
-            ("mpi_step/blocking", "step, sweep then average_gradients"),
-            ("mpi_allreduce", "average_gradients alone")]
-    print("| ms per iteration (median) | " + " | ".join(f"{n} rank{'s' if n > 1 else ''}" for n in counts) + " |")
-    print("|---|" + "---:|" * len(counts))
-    for key, label in rows:
-        cells = [f"{table[n][key]:.2f}" if key in table[n] else "" for n in counts]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    one, many = counts[0], counts[-1]
-    if one == many:
-        return
-    step1, stepn = table[one]["mpi_step/data_parallel"], table[many]["mpi_step/data_parallel"]
-    local, reduce = table[many]["mpi_step/local"], table[many]["mpi_allreduce"]
+def main(arguments):
+    runs = []
+    for argument in arguments:
+        label, path = argument.split("=", 1)
+        runs.append((label, medians(path)))
+    print("| ms per iteration (median) | " + " | ".join(label for label, _ in runs) + " |")
+    print("|---|" + "---:|" * len(runs))
+    for key, text in ROWS:
+        cells = [f"{table[key]:.2f}" if key in table and key != "mpi_allreduce" or label != runs[0][0] and
+                 key in table else "" for label, table in runs]
+        print(f"| {text} | " + " | ".join(cells) + " |")
+    one = runs[0][1][DEFAULT_BUCKET]
     print()
-    print(f"weak-scaling efficiency, {many} ranks: {100 * step1 / stepn:.1f} % "
-          f"(step {stepn / step1:.3f} x the 1-rank step; target at least 90 %, at most 1.11 x)")
-    print(f"exchange that shows in the step, {many} ranks: (data_parallel - local) / allreduce = "
-          f"({stepn:.2f} - {local:.2f}) / {reduce:.2f} = {100 * (stepn - local) / reduce:.0f} % (target at most 10 %)")
+    for label, table in runs[1:]:
+        step, local, reduce = table[DEFAULT_BUCKET], table["mpi_step/local"], table["mpi_allreduce"]
+        print(f"- {label}: weak-scaling efficiency {100 * one / step:.1f} % (the step {step / one:.3f} x the "
+              f"1-rank step; target at most 1.11 x); exchange that shows in the step (data_parallel - local) / "
+              f"allreduce = ({step:.2f} - {local:.2f}) / {reduce:.2f} = {100 * (step - local) / reduce:.0f} % "
+              f"(target at most 10 %)")
 
 
 if __name__ == "__main__":
