@@ -21,6 +21,7 @@
 #include <etape/nn/model_file.hpp>
 #include <etape/nn/normalization.hpp>
 #include <etape/nn/optimizer.hpp>
+#include <etape/nn/optimizer_file.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/pooling.hpp>
 #include <etape/nn/random.hpp>

@@ -510,10 +510,11 @@ inline std::vector<file_tensor> read_model_file(std::span<const unsigned char> f
     return tensors;
 }
 
-/// Throws unless the file holds the model's tensors, in the model's order.
+/// Throws unless the file holds the model's tensors, in the model's order;
+/// `holder` names what the tensors belong to in the messages.
 template <class Byte>
 void check_model_matches(const std::vector<file_tensor>& file, const std::vector<model_tensor<Byte>>& model,
-                         const std::filesystem::path& path)
+                         const std::filesystem::path& path, std::string_view holder = "model")
 {
     const auto fail = [&](std::string_view problem) { throw_model_file_error("load", path, problem); };
     const std::size_t common = std::min(file.size(), model.size());
@@ -521,21 +522,21 @@ void check_model_matches(const std::vector<file_tensor>& file, const std::vector
         const tensor_description& f = file[i];
         const tensor_description& m = model[i];
         if (f.name != m.name || f.shape != m.shape)
-            fail(fmt::format("tensor {} is '{}' {} in the file, the model has '{}' {}", i, f.name, f.shape.to_string(),
-                             m.name, m.shape.to_string()));
+            fail(fmt::format("tensor {} is '{}' {} in the file, the {} has '{}' {}", i, f.name, f.shape.to_string(),
+                             holder, m.name, m.shape.to_string()));
         if (f.kind != m.kind)
-            fail(fmt::format("tensor {} '{}' is a {} in the file, a {} in the model", i, f.name, name_of(f.kind),
-                             name_of(m.kind)));
+            fail(fmt::format("tensor {} '{}' is a {} in the file, a {} in the {}", i, f.name, name_of(f.kind),
+                             name_of(m.kind), holder));
         if (f.type != m.type)
-            fail(fmt::format("tensor {} '{}' is {} in the file, the model holds {}", i, f.name, name_of(f.type),
+            fail(fmt::format("tensor {} '{}' is {} in the file, the {} holds {}", i, f.name, name_of(f.type), holder,
                              name_of(m.type)));
     }
     if (file.size() > model.size())
-        fail(fmt::format("the file holds {} tensors, the model {}: the file's '{}' {} is not in the model", file.size(),
-                         model.size(), file[common].name, file[common].shape.to_string()));
+        fail(fmt::format("the file holds {} tensors, the {} {}: the file's '{}' {} is not in the {}", file.size(),
+                         holder, model.size(), file[common].name, file[common].shape.to_string(), holder));
     if (file.size() < model.size())
-        fail(fmt::format("the file holds {} tensors, the model {}: the model's '{}' {} is not in the file", file.size(),
-                         model.size(), model[common].name, model[common].shape.to_string()));
+        fail(fmt::format("the file holds {} tensors, the {} {}: the {}'s '{}' {} is not in the file", file.size(),
+                         holder, model.size(), holder, model[common].name, model[common].shape.to_string()));
 }
 
 } // namespace detail

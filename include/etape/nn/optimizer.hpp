@@ -16,6 +16,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -66,6 +67,16 @@ void for_each_lane(std::size_t n, Body&& body)
         body(k, lanes<T, T>{});
 }
 
+/// visit(name, i, arrays[i]) for each parameter i's array of one kind of
+/// state (none when the optimizer keeps no such state); the arrays are
+/// spans of const T when `Arrays` is const.
+template <class Visit, class Arrays>
+void visit_state(Visit& visit, std::string_view name, Arrays& arrays)
+{
+    for (std::size_t i = 0; i < arrays.size(); ++i)
+        visit(name, i, std::span(arrays[i]));
+}
+
 } // namespace detail
 
 /// What an optimizer's step calls instead of its own sweep once one is
@@ -99,6 +110,10 @@ public:
 
     /// Steps taken so far.
     [[nodiscard]] std::size_t steps() const noexcept { return steps_; }
+
+    /// Sets the step count, as nn::load_state does when it resumes a run
+    /// (Adam's bias correction depends on it).
+    void set_steps(std::size_t steps) noexcept { steps_ = steps; }
 
     /// The parameters, in the model's declaration order.
     [[nodiscard]] const std::vector<named_parameter<T>>& parameters() const noexcept { return parameters_; }
@@ -254,7 +269,28 @@ public:
         }
     }
 
+    /// Calls visit(state_name, parameter_index, values) for each array
+    /// of state: "momentum" (none without momentum). nn::save_state and
+    /// nn::load_state use it.
+    template <class Visit>
+    void for_each_state(Visit&& visit)
+    {
+        visit_each_state(*this, visit);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) const
+    {
+        visit_each_state(*this, visit);
+    }
+
 private:
+    template <class Self, class Visit>
+    static void visit_each_state(Self& self, Visit& visit)
+    {
+        detail::visit_state(visit, "momentum", self.momentum_);
+    }
+
+
     options options_;
     std::vector<std::vector<T>> momentum_;
 };
@@ -310,6 +346,19 @@ public:
         }
     }
 
+    /// Calls visit(state_name, parameter_index, values) for each array of
+    /// state: "first_moment" and "second_moment".
+    template <class Visit>
+    void for_each_state(Visit&& visit)
+    {
+        visit_each_state(*this, visit);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) const
+    {
+        visit_each_state(*this, visit);
+    }
+
 protected:
     /// decoupled: AdamW's weight decay, applied to the weights, not the gradient.
     adam(std::vector<named_parameter<T>> parameters, options o, bool decoupled)
@@ -321,6 +370,13 @@ protected:
     }
 
 private:
+    template <class Self, class Visit>
+    static void visit_each_state(Self& self, Visit& visit)
+    {
+        detail::visit_state(visit, "first_moment", self.first_);
+        detail::visit_state(visit, "second_moment", self.second_);
+    }
+
     options options_;
     bool decoupled_;
     std::vector<std::vector<T>> first_, second_;
@@ -417,7 +473,28 @@ public:
         }
     }
 
+    /// Calls visit(state_name, parameter_index, values) for each array of
+    /// state: "square_average", then "momentum" (none without momentum).
+    template <class Visit>
+    void for_each_state(Visit&& visit)
+    {
+        visit_each_state(*this, visit);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) const
+    {
+        visit_each_state(*this, visit);
+    }
+
 private:
+    template <class Self, class Visit>
+    static void visit_each_state(Self& self, Visit& visit)
+    {
+        detail::visit_state(visit, "square_average", self.square_);
+        detail::visit_state(visit, "momentum", self.momentum_);
+    }
+
+
     options options_;
     std::vector<std::vector<T>> square_, momentum_;
 };
