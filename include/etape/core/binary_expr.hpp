@@ -54,13 +54,22 @@ template <class P, operand A, operand B>
     if constexpr (expression<A> || expression<B>) {
         static_assert(operand_pair<A, B>, "etape: both active operands must have the same precision; convert one explicitly");
         using T = std::conditional_t<expression<A>, scalar_t<A>, scalar_t<B>>;
-        static_assert(binary_primitive<P, T>);
-        using node_a = decltype(detail::as_node<T>(a));
-        using node_b = decltype(detail::as_node<T>(b));
-        return binary_expr<P, node_a, node_b>(p, detail::as_node<T>(a), detail::as_node<T>(b));
+        static_assert(binary_primitive<P, T>, ETAPE_NOT_A_BINARY_PRIMITIVE);
+        if constexpr (!binary_primitive<P, T>)
+            return T{}; // never reached: only keeps the error to the sentence above
+        else {
+            using node_a = decltype(detail::as_node<T>(a));
+            using node_b = decltype(detail::as_node<T>(b));
+            return binary_expr<P, node_a, node_b>(p, detail::as_node<T>(a), detail::as_node<T>(b));
+        }
     } else {
         using T = std::common_type_t<scalar_t<A>, scalar_t<B>>;
-        return static_cast<T>(p.primal(static_cast<T>(a), static_cast<T>(b)));
+        using checked_as = std::conditional_t<std::floating_point<T>, T, double>; // integers call primal too
+        static_assert(binary_primitive<P, checked_as>, ETAPE_NOT_A_BINARY_PRIMITIVE);
+        if constexpr (!binary_primitive<P, checked_as>)
+            return T{};
+        else
+            return static_cast<T>(p.primal(static_cast<T>(a), static_cast<T>(b)));
     }
 }
 

@@ -50,6 +50,18 @@ concept binary_primitive = std::floating_point<T> && requires(const P& p, T a) {
     { p.partial_right(a, a, a) } -> std::convertible_to<T>;
 };
 
+/// The sentences etape::apply stops with when its first argument is not a
+/// primitive of the operands' precision (a static_assert message must be a
+/// literal, hence macros).
+#define ETAPE_NOT_A_UNARY_PRIMITIVE                                                                                    \
+    "etape::apply(p, x): p is not a unary primitive for x's precision: it needs a member "                            \
+    "`static constexpr etape::derivative_source source` and const member functions primal(x) and partial(x, y) that " \
+    "take and return that floating-point type (docs/primitives.md)"
+#define ETAPE_NOT_A_BINARY_PRIMITIVE                                                                                   \
+    "etape::apply(p, a, b): p is not a binary primitive for the operands' precision: it needs const member "          \
+    "functions primal(a, b), partial_left(a, b, y) and partial_right(a, b, y) that take and return that "             \
+    "floating-point type (docs/primitives.md)"
+
 /// A primitive (unary or binary) that also runs on SIMD batches.
 template <class P>
 concept batch_primitive = requires { requires P::takes_batches; };

@@ -42,12 +42,15 @@ private:
 };
 
 /// Calls primitive `p` on `x`: a plain number gives a plain number, an
-/// expression gives an expression node that records like a builtin.
+/// expression gives an expression node that records like a builtin. A `p`
+/// that is not a unary primitive stops the build with one sentence.
 template <class P, operand X>
-    requires unary_primitive<P, scalar_t<X>>
 [[nodiscard]] constexpr auto apply(const P& p, const X& x)
 {
-    if constexpr (expression<X>)
+    static_assert(unary_primitive<P, scalar_t<X>>, ETAPE_NOT_A_UNARY_PRIMITIVE);
+    if constexpr (!unary_primitive<P, scalar_t<X>>)
+        return scalar_t<X>{}; // never reached: only keeps the error to the sentence above
+    else if constexpr (expression<X>)
         return unary_expr<P, X>(p, x);
     else
         return static_cast<scalar_t<X>>(p.primal(static_cast<scalar_t<X>>(x)));

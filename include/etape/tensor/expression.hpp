@@ -591,10 +591,13 @@ concept tensor_operand_pair =
 
 /// P on every element of a tensor expression: a tensor_unary node.
 template <class P, tensor_expression X>
-    requires unary_primitive<P, typename X::value_type>
 [[nodiscard]] auto apply(const P& p, const X& x)
 {
-    return tensor_unary<P, X>(p, x);
+    static_assert(unary_primitive<P, typename X::value_type>, ETAPE_NOT_A_UNARY_PRIMITIVE);
+    if constexpr (!unary_primitive<P, typename X::value_type>)
+        return x; // never reached: only keeps the error to the sentence above
+    else
+        return tensor_unary<P, X>(p, x);
 }
 
 /// P elementwise on two operands, at least one of them a tensor expression.
@@ -603,7 +606,7 @@ template <class P, class A, class B>
 [[nodiscard]] auto apply(const P& p, const A& a, const B& b)
 {
     using T = std::conditional_t<tensor_expression<A> || expression<A>, scalar_t<A>, scalar_t<B>>;
-    static_assert(binary_primitive<P, T>);
+    static_assert(binary_primitive<P, T>, ETAPE_NOT_A_BINARY_PRIMITIVE);
     using node_a = std::remove_cvref_t<decltype(detail::as_tensor_node<T>(a))>;
     using node_b = std::remove_cvref_t<decltype(detail::as_tensor_node<T>(b))>;
     static_assert(std::same_as<typename node_a::value_type, typename node_b::value_type>,
