@@ -1,6 +1,15 @@
 // Matrix product as one tape node: C = op(A) op(B), op a transpose or not;
 // its reverse is two more products. Uses CBLAS (OpenBLAS) when the build
 // found one (ETAPE_HAS_CBLAS), a cache-blocked loop otherwise.
+//
+// ETAPE_HAS_CBLAS: 1 (CMake defines it when it finds a CBLAS, and links
+// it), 0 (never), or left undefined: then, on Linux with GCC or Clang, the
+// headers look for <cblas.h> themselves, so that `g++ -I include app.cpp
+// -lfmt` multiplies as the CMake build does: they refer to cblas_sgemm and
+// cblas_dgemm weakly and use them when the program is linked with a CBLAS;
+// otherwise, at the first product, they load the system's OpenBLAS (or
+// reference CBLAS) with dlopen; without either, the blocked loop.
+// blas_in_use() says which.
 // Layer: tensor.
 #pragma once
 
@@ -10,13 +19,73 @@
 
 #include <etape/tensor/node_input.hpp>
 
-#if ETAPE_HAS_CBLAS
+#if !defined(ETAPE_HAS_CBLAS) && defined(__linux__) && defined(__GNUC__)
+#if __has_include(<cblas.h>) && __has_include(<dlfcn.h>)
+#include <cblas.h>
+#include <dlfcn.h>
+#pragma weak cblas_sgemm
+#pragma weak cblas_dgemm
+#define ETAPE_CBLAS_WHEN_LINKED 1
+#endif
+#endif
+#ifndef ETAPE_CBLAS_WHEN_LINKED
+#define ETAPE_CBLAS_WHEN_LINKED 0
+#endif
+#ifndef ETAPE_HAS_CBLAS
+#define ETAPE_HAS_CBLAS ETAPE_CBLAS_WHEN_LINKED
+#endif
+#if ETAPE_HAS_CBLAS && !ETAPE_CBLAS_WHEN_LINKED
 #include <cblas.h>
 #endif
 
 namespace etape {
 
 enum class transpose : bool { no = false, yes = true };
+
+namespace detail {
+
+#if ETAPE_CBLAS_WHEN_LINKED
+/// The CBLAS products a program built without CMake uses: its own when it
+/// links a CBLAS, else those of the first of the system's libraries that
+/// loads (null: none does). Found once, at the first call.
+struct cblas_products {
+    decltype(&cblas_sgemm) sgemm = nullptr;
+    decltype(&cblas_dgemm) dgemm = nullptr;
+};
+
+inline const cblas_products& found_cblas() noexcept
+{
+    static const cblas_products found = [] {
+        if (&cblas_sgemm != nullptr && &cblas_dgemm != nullptr)
+            return cblas_products{&cblas_sgemm, &cblas_dgemm};
+        for (const char* library : {"libopenblas.so.0", "libcblas.so.3", "libblas.so.3"}) {
+            void* handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
+            if (handle == nullptr)
+                continue;
+            const cblas_products loaded{reinterpret_cast<decltype(&cblas_sgemm)>(::dlsym(handle, "cblas_sgemm")),
+                                        reinterpret_cast<decltype(&cblas_dgemm)>(::dlsym(handle, "cblas_dgemm"))};
+            if (loaded.sgemm != nullptr && loaded.dgemm != nullptr)
+                return loaded; // kept loaded for the program's life
+            ::dlclose(handle);
+        }
+        return cblas_products{};
+    }();
+    return found;
+}
+#endif
+
+} // namespace detail
+
+/// True when matrix products run on CBLAS; false when on etape's blocked
+/// loop (no CBLAS found, or, found by the headers alone, none to load).
+[[nodiscard]] inline bool blas_in_use() noexcept
+{
+#if ETAPE_CBLAS_WHEN_LINKED
+    return detail::found_cblas().sgemm != nullptr;
+#else
+    return ETAPE_HAS_CBLAS != 0;
+#endif
+}
 
 namespace detail {
 
@@ -56,6 +125,13 @@ void gemm_accumulate(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t
     if (m == 0 || n == 0 || k == 0)
         return;
 #if ETAPE_HAS_CBLAS
+#if ETAPE_CBLAS_WHEN_LINKED
+    const cblas_products& blas = found_cblas();
+    if (blas.sgemm == nullptr)
+        return gemm_blocked(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    const auto cblas_sgemm = blas.sgemm;
+    const auto cblas_dgemm = blas.dgemm;
+#endif
     const auto op = [](bool t) { return t ? CblasTrans : CblasNoTrans; };
     const auto i = [](std::size_t v) { return static_cast<int>(v); };
     if constexpr (std::is_same_v<T, double>) {
