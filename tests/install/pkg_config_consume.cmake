@@ -1,0 +1,31 @@
+# Compiles the consumer as docs/getting-started.md says, with
+# `$(pkg-config --cflags --libs etape)` and PKG_CONFIG_PATH into the tree that
+# deb_and_consume.cmake unpacked: etape.pc must find its prefix there.
+find_program(PKG_CONFIG pkg-config)
+if(NOT PKG_CONFIG)
+  message("SKIPPED: pkg-config not found (Debian: apt-get install pkg-config)")
+  return()
+endif()
+find_program(DPKG dpkg)
+if(NOT DPKG)
+  message("SKIPPED: no dpkg on this machine (not Debian?), so no unpacked package")
+  return()
+endif()
+set(root ${DEB_WORK_DIR}/root)
+if(NOT EXISTS ${root}/usr/share/pkgconfig/etape.pc)
+  message(FATAL_ERROR "no unpacked package at ${root} (the test \"install: cpack -G DEB ...\" makes it)")
+endif()
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(ENV{PKG_CONFIG_PATH} ${root}/usr/share/pkgconfig)
+
+execute_process(COMMAND ${PKG_CONFIG} --cflags etape OUTPUT_VARIABLE cflags COMMAND_ERROR_IS_FATAL ANY)
+if(NOT cflags MATCHES "-I${root}/usr/share/pkgconfig/\\.\\./\\.\\./include")
+  message(FATAL_ERROR "etape.pc does not point into the unpacked tree: ${cflags}")
+endif()
+execute_process(COMMAND sh -c "\"${CXX_COMPILER}\" -std=c++20 \"${CONSUMER_SOURCE}/main.cpp\" \
+$(pkg-config --cflags --libs etape) -o \"${WORK_DIR}/consumer\"" COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
+execute_process(COMMAND ${WORK_DIR}/consumer OUTPUT_VARIABLE out COMMAND_ERROR_IS_FATAL ANY)
+if(NOT out MATCHES "d/dx = 1.5")
+  message(FATAL_ERROR "consumer printed: ${out}")
+endif()
