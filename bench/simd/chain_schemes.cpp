@@ -1,7 +1,7 @@
 // Why the chain benchmark's fused sum stores its partials instead of
-// recomputing them in the reverse (docs/tensors.md, "After the cotangent
-// read in place"): loss = sum(elu(a x + b) c + d) and dloss/dx at 2^22
-// floats, three ways, with xsimd:
+// recomputing them in the reverse (docs/tensors.md, "What puts etape at
+// the hand loops' speed"): loss = sum(elu(a x + b) c + d) and dloss/dx at
+// 2^22 floats, three ways, with xsimd:
 //   one pass     value and dx in one loop (the hand-written baseline);
 //   stored       a forward that sums the values and stores dz/dx, then a
 //                reverse that scales them by the loss's adjoint (a tape);

@@ -1,9 +1,9 @@
 // Times etape's fused ELU kernels against hand-written xsimd loops at
 // n = 2^20 .. 2^25 (float): y = elu(x) forward and its reverse, and the
 // forward of elu(a * x + b) * c + d. Standalone (no Google Benchmark): a
-// quick check of the vectorized path; docs/tensors.md, "Vectorized math",
-// gives the command. The tape is rewound between repetitions, so its arena
-// is reused as in a training loop.
+// quick check of the vectorized path; docs/tensors.md, "Standalone
+// programs", gives the command. The tape is rewound between repetitions, so
+// its arena is reused as in a training loop.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
