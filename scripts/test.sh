@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make libboost-dev libfmt-dev doctest-dev libcli11-dev gnuplot-nox libopenblas-dev libxsimd-dev zlib1g-dev
-          libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libeigen3-dev pkg-config)
+          libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libeigen3-dev pkg-config doxygen)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

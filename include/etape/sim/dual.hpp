@@ -42,7 +42,7 @@ struct is_dual<dual<S>> : std::true_type {};
 template <class S>
 concept dual_scalar = std::floating_point<S> || detail::is_var<S>::value;
 
-/// What enters dual<S> arithmetic as a constant, with a zero tangent: a plain
+/// What enters `dual<S>` arithmetic as a constant, with a zero tangent: a plain
 /// number, or an S itself (a var the function reads, such as a model
 /// parameter, that is not a direction of differentiation). The value() of a
 /// dual mixed back in this way loses its tangent: keep the dual instead.
