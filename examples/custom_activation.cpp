@@ -31,8 +31,9 @@ struct isrlu_op {
     }
 };
 
-/// The function users call: on vars, expressions and plain numbers.
-template <etape::operand X>
+/// The function users call: on vars, expressions, plain numbers and tensor
+/// expressions (a fused loop, like the builtins).
+template <etape::elementwise_operand X>
 auto isrlu(const X& x, double a = 1)
 {
     return etape::apply(isrlu_op{a}, x);
