@@ -421,7 +421,7 @@ TEST_CASE("invalid input: elu_activation")
 {
     CHECK_THROWS_WITH_AS(etape::elu_activation<double>(-1.0), doctest::Contains("etape::elu: alpha must be >= 0"),
                          std::invalid_argument);
-    CHECK_THROWS_AS(etape::elu_activation<float>(std::numeric_limits<float>::infinity()), std::invalid_argument);
+    CHECK_THROWS_AS((void)etape::elu_activation<float>(std::numeric_limits<float>::infinity()), std::invalid_argument);
     const etape::elu_activation<double> unit;
     const std::vector<double> outputs{0.5, -0.25};
     const std::vector<double> one_error{1.0};

@@ -53,7 +53,8 @@ TEST_CASE_TEMPLATE("a 1-D stencil of slices is one node and differentiates like 
 
 TEST_CASE_TEMPLATE("a 2-D five-point stencil of strided slices", T, ETAPE_TEST_TYPES)
 {
-    for (const auto& [rows, columns] : {std::pair<std::size_t, std::size_t>{7, 13}, {3, 3}, {4, 21}}) {
+    for (const auto& extents : {std::pair<std::size_t, std::size_t>{7, 13}, {3, 3}, {4, 21}}) {
+        const std::size_t rows = extents.first, columns = extents.second; // named: CAPTURE's lambda takes them
         CAPTURE(rows);
         CAPTURE(columns);
         const std::size_t ri = rows - 2, ci = columns - 2;
@@ -167,8 +168,8 @@ TEST_CASE_TEMPLATE("a periodic five-point step over a grid, twice, with another 
     // storing it when it is the first writer (the second step's input) and
     // adding to it otherwise (u0, which the last term reads again); 2 x 613
     // points are past tape::min_stored_slots, which a node must reach to store.
-    for (const auto& [rows, columns] :
-         {std::pair<std::size_t, std::size_t>{7, 13}, {1, 9}, {5, 4}, {4, 1}, {2, 613}}) {
+    for (const auto& extents : {std::pair<std::size_t, std::size_t>{7, 13}, {1, 9}, {5, 4}, {4, 1}, {2, 613}}) {
+        const std::size_t rows = extents.first, columns = extents.second;
         CAPTURE(rows);
         CAPTURE(columns);
         const etape::shape grid{rows, columns};
