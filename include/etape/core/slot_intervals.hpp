@@ -1,5 +1,5 @@
 // A set of slots kept as sorted, disjoint half-open intervals: what a
-// sweep's plan has seen written so far (core/tape.hpp, clear_and_sweep).
+// sweep's plan has seen written so far (core/tape_nodes.hpp, plan_first_writes).
 // The plan walks down the tape and drops what lies above it (keep_below),
 // so the set stays small and its inserts land near the end.
 // Layer: core (storage under the tape).
