@@ -73,7 +73,9 @@ class tape : public detail::tape_readers<T> {
 public:
     using value_type = T;
 
-    explicit tape(const tape_limits& limits = {}) : detail::tape_readers<T>(limits) {}
+    /// Out of line: a tape is made rarely, and making it initialises the
+    /// members of every layer, which would otherwise grow each caller.
+    [[gnu::noinline]] explicit tape(const tape_limits& limits = {}) : detail::tape_readers<T>(limits) {}
 
     tape(const tape&) = delete;
     tape& operator=(const tape&) = delete;

@@ -103,9 +103,9 @@ public:
 
 protected:
     /// Records a node of `outputs` slots (record_node): copies or moves
-    /// `reverse` into the arena (a fused node's reverse holds its
-    /// bound expression: a few hundred bytes, copied once), and in anomaly
-    /// mode notes a labelled node.
+    /// `reverse` into the arena (a fused node's reverse holds its bound
+    /// expression: a few hundred bytes, copied once), and in anomaly mode
+    /// notes a labelled node.
     template <class ReverseArgument>
     slot_index append_node(std::size_t outputs, ReverseArgument&& reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs, bool declares_inputs)
