@@ -20,11 +20,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '#include <cmath>\n#include <fmt/format.h>\nint main() { return fmt::format("{}", std::exp(1.0)).size() > 0 ? 0 : 1; }\n' > "$tmp/baseline.cpp"
 
-# "seconds peak-MiB" of one compilation of $1 (extra flags after it)
+# "seconds peak-MiB" of one compilation of $1 (extra flags after it);
+# stops the script, naming the file, when it does not compile
 measure_once() {
     local file=$1
     shift
-    /usr/bin/time -f '%e %M' -o "$tmp/time" "$cxx" "${flags[@]}" "$@" "$file"
+    if ! /usr/bin/time -f '%e %M' -o "$tmp/time" "$cxx" "${flags[@]}" "$@" "$file"; then
+        echo "compile-time.sh: $file does not compile with these flags" >&2
+        exit 1
+    fi
     awk '{ printf "%.1f %d\n", $1, $2 / 1024 }' "$tmp/time"
 }
 
@@ -59,7 +63,10 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
         extra=()
         case $f in
         tests/mpi/*) [ -d /usr/lib/x86_64-linux-gnu/openmpi/include ] || continue; extra=("${mpi_flags[@]}") ;;
+        tests/eigen/*) [ -d /usr/include/eigen3 ] || continue; extra=(-isystem /usr/include/eigen3) ;;
+        tests/sim/checked/*) extra=(-DETAPE_CHECKED=1) ;; # belongs to the checked test program
         esac
-        row "$f" "$(measure_once "$f" "${extra[@]}")"
+        measured=$(measure_once "$f" "${extra[@]}") # set -e: a file that does not compile stops the script
+        row "$f" "$measured"
     done
 fi
