@@ -32,9 +32,9 @@ TEST_CASE("a var's format spec that cannot apply is a format_error")
         }
     };
     CHECK(message("{:q}") == "invalid type specifier");
-    CHECK(message("{:{}}", -3) == "etape: a var's width or precision is negative");
-    CHECK(message("{:{}}", 2.5) == "etape: a var's width or precision is not an integer");
-    CHECK(message("{:{w}}", fmt::arg("w", 3)) == "etape: a var's width or precision must name its argument by number");
+    CHECK(message("{:{}}", -3) == "etape: a width or precision is negative");
+    CHECK(message("{:{}}", 2.5) == "etape: a width or precision is not an integer");
+    CHECK(message("{:{w}}", fmt::arg("w", 3)) == "etape: a width or precision must name its argument by number");
     CHECK(message("{:>{}.{}}", 1, 2) == "0.12"); // the same spec with valid arguments
 }
 

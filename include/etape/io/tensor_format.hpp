@@ -29,11 +29,12 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/shape.hpp>
 #include <etape/tensor/tensor.hpp>
+#include <etape/io/value_format.hpp>
 
 namespace etape::detail {
 
@@ -81,10 +82,10 @@ void for_each_printed(std::size_t extent, bool abbreviated, Index index, Ellipsi
 }
 
 /// Writes `values`, of shape `s`, in nested brackets; each element is
-/// formatted by `element` with the caller's arguments (for a dynamic width
+/// formatted with `spec` and the caller's arguments (for a dynamic width
 /// or precision such as `{:{}.{}f}`).
 template <class T>
-fmt::appender format_values(const etape::shape& s, std::span<const T> values, const fmt::formatter<T>& element,
+fmt::appender format_values(const etape::shape& s, std::span<const T> values, const value_format_spec& spec,
                             fmt::format_context& ctx)
 {
     auto out = ctx.out();
@@ -104,10 +105,7 @@ fmt::appender format_values(const etape::shape& s, std::span<const T> values, co
     std::vector<std::string> printed;
     std::size_t widest = 0;
     const auto format_element = [&](std::size_t flat) {
-        fmt::memory_buffer buffer;
-        fmt::format_context element_ctx(fmt::appender(buffer), ctx.args(), ctx.locale());
-        element.format(values[flat], element_ctx);
-        printed.emplace_back(buffer.data(), buffer.size());
+        printed.push_back(spec.format(values[flat], ctx));
         widest = std::max(widest, columns_of(printed.back()));
     };
     const auto collect = [&](const auto& self, std::size_t axis, std::size_t offset) -> void {
@@ -122,7 +120,7 @@ fmt::appender format_values(const etape::shape& s, std::span<const T> values, co
     const auto write_element = [&] {
         const std::string& text = printed[next++];
         out = std::fill_n(out, widest - columns_of(text), ' ');
-        out = fmt::format_to(out, "{}", text);
+        out = std::copy(text.begin(), text.end(), out);
     };
     // Children of `axis` are separated by ", " in a row, and otherwise by
     // a line break per axis they contain below a row, with the next child
@@ -168,19 +166,28 @@ struct fmt::formatter<etape::shape> {
     template <class Context>
     auto format(const etape::shape& s, Context& ctx) const
     {
-        return fmt::format_to(ctx.out(), "[{}]", fmt::join(s.extents(), ", "));
+        auto out = ctx.out();
+        *out++ = '[';
+        for (std::size_t a = 0; a < s.rank(); ++a)
+            out = a == 0 ? fmt::format_to(out, "{}", s[a]) : fmt::format_to(out, ", {}", s[a]);
+        *out++ = ']';
+        return out;
     }
 };
 
 // The tensors' formatters take fmt::format_context, the context of every
-// fmt::format, format_to and print: each element is formatted into a memory
-// buffer with the caller's arguments, which only that context carries.
+// fmt::format, format_to and print: each element is formatted with the
+// caller's arguments, which only that context carries.
 
 template <class T>
 struct fmt::formatter<etape::tensor<T>> {
-    fmt::formatter<T> element;
+    etape::detail::value_format_spec element;
 
-    constexpr auto parse(fmt::format_parse_context& ctx) { return element.parse(ctx); }
+    template <class ParseContext>
+    constexpr auto parse(ParseContext& ctx)
+    {
+        return element.parse<T>(ctx);
+    }
     auto format(const etape::tensor<T>& t, fmt::format_context& ctx) const
     {
         fmt::format_to(ctx.out(), "tensor<{}> {}\n", etape::detail::element_type_name<T>(), t.shape());
@@ -190,9 +197,13 @@ struct fmt::formatter<etape::tensor<T>> {
 
 template <class T>
 struct fmt::formatter<etape::active_tensor<T>> {
-    fmt::formatter<T> element;
+    etape::detail::value_format_spec element;
 
-    constexpr auto parse(fmt::format_parse_context& ctx) { return element.parse(ctx); }
+    template <class ParseContext>
+    constexpr auto parse(ParseContext& ctx)
+    {
+        return element.parse<T>(ctx);
+    }
     auto format(const etape::active_tensor<T>& t, fmt::format_context& ctx) const
     {
         fmt::format_to(ctx.out(), "active_tensor<{}> {}, ", etape::detail::element_type_name<T>(), t.shape());
