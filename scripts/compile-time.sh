@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Times the compilation of each example and each test file (Release flags,
-# one translation unit each) with its compiler's peak memory, next to an
-# empty program that only includes <cmath> and fmt as a baseline. Prints
-# markdown tables for docs/compile-time.md.
+# Times the compilation of each example, of the README's program and of each
+# test file (Release flags, one translation unit each) with its compiler's
+# peak memory, next to an empty program that only includes <cmath> and fmt
+# as a baseline. Prints markdown tables for docs/compile-time.md.
 #
 #   scripts/compile-time.sh [examples|tests|all]   (default: all)
 #
@@ -19,6 +19,8 @@ mpi_flags=(-DOMPI_SKIP_MPICXX=1 -isystem /usr/lib/x86_64-linux-gnu/openmpi/inclu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '#include <cmath>\n#include <fmt/format.h>\nint main() { return fmt::format("{}", std::exp(1.0)).size() > 0 ? 0 : 1; }\n' > "$tmp/baseline.cpp"
+# the README's program: its first C++ block
+awk '/^```cpp$/ { inside = 1; next } /^```$/ { if (inside) exit } inside' README.md > "$tmp/readme.cpp"
 
 # "seconds peak-MiB" of one compilation of $1 (extra flags after it);
 # stops the script, naming the file, when it does not compile
@@ -50,6 +52,7 @@ if [ "$what" = examples ] || [ "$what" = all ]; then
     echo "| example | seconds (median of 3) | peak MiB |"
     echo "| --- | ---: | ---: |"
     row "baseline: \`<cmath>\` + fmt only" "$(measure_median "$tmp/baseline.cpp")"
+    row "README.md's program" "$(measure_median "$tmp/readme.cpp")"
     for f in examples/*.cpp; do
         row "$f" "$(measure_median "$f")"
     done
