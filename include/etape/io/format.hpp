@@ -36,8 +36,8 @@ struct fmt::formatter<etape::tape_stats> {
     template <class Context>
     auto format(const etape::tape_stats& s, Context& ctx) const
     {
-        return fmt::format_to(ctx.out(), "{} slots, {} statements, {} operands, {} nodes, {} bytes", s.slots,
-                              s.statements, s.operands, s.nodes, s.bytes);
+        return etape::detail::format_into(ctx.out(), "{} slots, {} statements, {} operands, {} nodes, {} bytes",
+                                          s.slots, s.statements, s.operands, s.nodes, s.bytes);
     }
 };
 
@@ -48,14 +48,17 @@ struct fmt::formatter<etape::gradient_check_report<T>> {
     auto format(const etape::gradient_check_report<T>& r, Context& ctx) const
     {
         if (r.reverse.empty() && r.finite_difference.empty())
-            return fmt::format_to(ctx.out(), "gradient check {}: no inputs", r.passed ? "passed" : "failed");
+            return etape::detail::format_into(ctx.out(), "gradient check {}: no inputs",
+                                              r.passed ? "passed" : "failed");
         if (r.worst >= r.reverse.size() || r.worst >= r.finite_difference.size()) // a report made by hand
-            return fmt::format_to(ctx.out(), "gradient check {}: {} reverse components and {} finite differences",
-                                  r.passed ? "passed" : "failed", r.reverse.size(), r.finite_difference.size());
-        return fmt::format_to(ctx.out(),
-                              "gradient check {}: worst component {} (reverse {:.17g}, finite difference {:.17g}, "
-                              "{:.3g} of the tolerance)",
-                              r.passed ? "passed" : "failed", r.worst, static_cast<double>(r.reverse[r.worst]),
-                              static_cast<double>(r.finite_difference[r.worst]), static_cast<double>(r.worst_excess));
+            return etape::detail::format_into(
+                ctx.out(), "gradient check {}: {} reverse components and {} finite differences",
+                r.passed ? "passed" : "failed", r.reverse.size(), r.finite_difference.size());
+        return etape::detail::format_into(
+            ctx.out(),
+            "gradient check {}: worst component {} (reverse {:.17g}, finite difference {:.17g}, "
+            "{:.3g} of the tolerance)",
+            r.passed ? "passed" : "failed", r.worst, static_cast<double>(r.reverse[r.worst]),
+            static_cast<double>(r.finite_difference[r.worst]), static_cast<double>(r.worst_excess));
     }
 };

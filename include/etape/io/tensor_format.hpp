@@ -90,7 +90,7 @@ fmt::appender format_values(const etape::shape& s, std::span<const T> values, co
 {
     auto out = ctx.out();
     if (values.empty())
-        return fmt::format_to(out, "[]");
+        return format_into(out, "[]");
     const std::size_t rank = s.rank();
     const bool abbreviated = values.size() > print_threshold;
     std::array<std::size_t, etape::shape::max_rank> stride{};
@@ -128,14 +128,14 @@ fmt::appender format_values(const etape::shape& s, std::span<const T> values, co
     const auto write_separator = [&](std::size_t axis) {
         const std::size_t axes_below = rank - axis - 1;
         if (axes_below == 0)
-            out = fmt::format_to(out, ", ");
+            out = format_into(out, ", ");
         else
-            out = fmt::format_to(out, ",{}{}", std::string(axes_below, '\n'), std::string(axis + 1, ' '));
+            out = format_into(out, ",{}{}", std::string(axes_below, '\n'), std::string(axis + 1, ' '));
     };
     const auto write_block = [&](const auto& self, std::size_t axis) -> void {
         if (axis == rank)
             return write_element();
-        out = fmt::format_to(out, "[");
+        out = format_into(out, "[");
         bool first = true;
         const auto before_child = [&] {
             if (!first)
@@ -150,9 +150,9 @@ fmt::appender format_values(const etape::shape& s, std::span<const T> values, co
             },
             [&] {
                 before_child();
-                out = fmt::format_to(out, "...");
+                out = format_into(out, "...");
             });
-        out = fmt::format_to(out, "]");
+        out = format_into(out, "]");
     };
     write_block(write_block, 0);
     return out;
@@ -169,7 +169,7 @@ struct fmt::formatter<etape::shape> {
         auto out = ctx.out();
         *out++ = '[';
         for (std::size_t a = 0; a < s.rank(); ++a)
-            out = a == 0 ? fmt::format_to(out, "{}", s[a]) : fmt::format_to(out, ", {}", s[a]);
+            out = a == 0 ? etape::detail::format_into(out, "{}", s[a]) : etape::detail::format_into(out, ", {}", s[a]);
         *out++ = ']';
         return out;
     }
@@ -190,7 +190,7 @@ struct fmt::formatter<etape::tensor<T>> {
     }
     auto format(const etape::tensor<T>& t, fmt::format_context& ctx) const
     {
-        fmt::format_to(ctx.out(), "tensor<{}> {}\n", etape::detail::element_type_name<T>(), t.shape());
+        etape::detail::format_into(ctx.out(), "tensor<{}> {}\n", etape::detail::element_type_name<T>(), t.shape());
         return etape::detail::format_values(t.shape(), t.values(), element, ctx);
     }
 };
@@ -206,11 +206,12 @@ struct fmt::formatter<etape::active_tensor<T>> {
     }
     auto format(const etape::active_tensor<T>& t, fmt::format_context& ctx) const
     {
-        fmt::format_to(ctx.out(), "active_tensor<{}> {}, ", etape::detail::element_type_name<T>(), t.shape());
+        etape::detail::format_into(ctx.out(), "active_tensor<{}> {}, ", etape::detail::element_type_name<T>(),
+                                   t.shape());
         if (t.size() == 0)
-            fmt::format_to(ctx.out(), "no slots\n");
+            etape::detail::format_into(ctx.out(), "no slots\n");
         else
-            fmt::format_to(ctx.out(), "slots {}..{}\n", t.first_slot(), t.first_slot() + (t.size() - 1));
+            etape::detail::format_into(ctx.out(), "slots {}..{}\n", t.first_slot(), t.first_slot() + (t.size() - 1));
         return etape::detail::format_values(t.shape(), t.values(), element, ctx);
     }
 };

@@ -7,9 +7,11 @@
 // own formatter, which parses it; a width or precision taken from an
 // argument ("{:{}}", "{:.{1}}") is read from that argument when
 // formatting. Used by the formatters of var (io/format.hpp) and of the
-// tensors (io/tensor_format.hpp). Layer: io.
+// tensors (io/tensor_format.hpp), which write all their text through
+// format_into below. Layer: io.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <concepts>
@@ -20,6 +22,19 @@
 #include <fmt/core.h>
 
 namespace etape::detail {
+
+/// Writes fmt::format(format, args...) to `out` and returns the iterator
+/// past it. Through libfmt's compiled fmt::vformat, where fmt::format_to
+/// would call a template of fmt's: one that fmt/format.h, where included,
+/// instantiates in the caller's translation unit, and whose instantiation
+/// in a GCC-built libfmt (Debian's) Clang names differently, so that a
+/// program including only <fmt/core.h> fails to link under Clang.
+template <class Out, class... Args>
+Out format_into(Out out, fmt::format_string<Args...> format, Args&&... args)
+{
+    const std::string text = fmt::vformat(format, fmt::make_format_args(args...));
+    return std::copy(text.begin(), text.end(), out);
+}
 
 class value_format_spec {
 public:
