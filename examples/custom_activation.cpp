@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include <etape/etape.hpp>
+#include <etape/scalar.hpp>
 #include <fmt/format.h>
 
 /// The primitive: its value, its partial, and what the partial reads.

@@ -3,7 +3,7 @@
 // error, without any tape. Then the same gradient from the tape, to compare.
 #include <vector>
 
-#include <etape/etape.hpp>
+#include <etape/scalar.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <etape/etape.hpp>
+#include <etape/scalar.hpp>
 #include <etape/sim/hessian.hpp>
 #include <fmt/format.h>
 

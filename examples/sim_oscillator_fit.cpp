@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <vector>
 
-#include <etape/etape.hpp>
+#include <etape/scalar.hpp>
 #include <etape/sim/steppers.hpp>
 #include <fmt/format.h>
 

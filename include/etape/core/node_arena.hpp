@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -51,7 +51,7 @@ public:
         std::size_t best = free_block_for(bytes, alignment);
         if (best == blocks_.size()) {
             const std::size_t size = std::max(block_size, bytes + alignment);
-            blocks_.push_back(block{std::make_unique_for_overwrite<std::byte[]>(size), size});
+            blocks_.emplace_back(size);
         }
         std::swap(blocks_[next], blocks_[best]); // free blocks have no order: the chosen one goes next
         current_ = next;
@@ -70,7 +70,11 @@ public:
 
     /// Frees the blocks that hold nothing: those after the current one, and
     /// the current one when nothing is allocated in it.
-    void release_unused() noexcept { blocks_.resize(std::min(blocks_.size(), offset_ == 0 ? current_ : current_ + 1)); }
+    void release_unused() noexcept
+    {
+        const std::size_t kept = std::min(blocks_.size(), offset_ == 0 ? current_ : current_ + 1);
+        blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(kept), blocks_.end());
+    }
 
     /// Bytes held by the arena's blocks.
     [[nodiscard]] std::size_t capacity() const noexcept
@@ -94,8 +98,21 @@ public:
 
 private:
     static constexpr std::size_t block_size = 64 * 1024;
+    /// A block of uninitialised bytes that it owns. Written by hand, not a
+    /// std::unique_ptr, so that the scalar engine does not include <memory>
+    /// (a fifth of its parse time, docs/compile-time.md).
     struct block {
-        std::unique_ptr<std::byte[]> data;
+        explicit block(std::size_t bytes) : data(new std::byte[bytes]), size(bytes) {}
+        block(block&& other) noexcept : data(std::exchange(other.data, nullptr)), size(other.size) {}
+        block& operator=(block&& other) noexcept
+        {
+            std::swap(data, other.data);
+            std::swap(size, other.size);
+            return *this;
+        }
+        ~block() { delete[] data; }
+
+        std::byte* data;
         std::size_t size;
     };
 
@@ -111,7 +128,7 @@ private:
     /// The first offset from `offset` on in `b` at `alignment`.
     [[nodiscard]] static std::size_t start_in(const block& b, std::size_t offset, std::size_t alignment) noexcept
     {
-        const auto base = reinterpret_cast<std::uintptr_t>(b.data.get());
+        const auto base = reinterpret_cast<std::uintptr_t>(b.data);
         return (base + offset + alignment - 1) / alignment * alignment - base;
     }
 
@@ -141,7 +158,7 @@ private:
         if (start > b.size || bytes > b.size - start)
             return nullptr;
         offset = start + bytes;
-        return b.data.get() + start;
+        return b.data + start;
     }
 
     std::vector<block> blocks_;
