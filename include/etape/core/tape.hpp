@@ -67,7 +67,7 @@ class tape : public detail::tape_readers<T> {
     using anomalies::anomaly_mode_, anomalies::statement_notes_, anomalies::noted_values_, anomalies::context_,
         anomalies::unlabelled_writer, anomalies::check_range, anomalies::report_statement,
         anomalies::check_node_inputs, anomalies::forget_notes_after;
-    using nodes::plan_first_writes, nodes::clear_adjoints_except_not_cleared, nodes::zero_stored_inputs,
+    using nodes::first_write_planner_, nodes::clear_adjoints_except_not_cleared, nodes::zero_stored_inputs,
         nodes::not_cleared_;
 
 public:
@@ -79,6 +79,18 @@ public:
 
     tape(const tape&) = delete;
     tape& operator=(const tape&) = delete;
+
+    /// Switches anomaly mode on or off. While on, statements and labelled
+    /// nodes are recorded with notes, and every sweep checks each adjoint it
+    /// writes, throwing anomaly_error at the first NaN or inf. Only what was
+    /// recorded while it was on can be named in a report. The checking
+    /// sweep is called through a pointer taken here, so that it and its
+    /// reports are compiled only where anomaly mode is switched on.
+    void detect_anomalies(bool on = true) noexcept
+    {
+        anomalies::set_anomaly_mode(on);
+        checking_sweep_ = &tape::sweep_range<true>;
+    }
 
     // ---- recording ------------------------------------------------------
 
@@ -252,8 +264,8 @@ public:
                     t.nodes_[k].stores = 0;
             }
         } forget{*this, nodes_.size()};
-        if (!anomaly_mode_)
-            plan_first_writes(top, bottom, forget.lowest_marked);
+        if (!anomaly_mode_ && first_write_planner_)
+            (this->*first_write_planner_)(top, bottom, forget.lowest_marked);
         clear_adjoints_except_not_cleared();
         std::forward<Seed>(seed)(adjoints_.data());
         slot_index upper = top;
@@ -310,7 +322,7 @@ public:
     void sweep(slot_index top, slot_index bottom = 1)
     {
         if (anomaly_mode_) [[unlikely]]
-            sweep_range<true>(top, bottom);
+            (this->*checking_sweep_)(top, bottom);
         else
             sweep_range<false>(top, bottom);
     }
@@ -406,6 +418,7 @@ private:
     static constexpr std::size_t no_node = ~std::size_t{0};
     std::size_t in_place_node_ = no_node; // sweep_cotangent: the node that reads in_place_cotangent_
     const T* in_place_cotangent_ = nullptr;
+    void (tape::*checking_sweep_)(slot_index, slot_index) = nullptr; // set by detect_anomalies
 };
 
 } // namespace etape

@@ -40,16 +40,6 @@ protected: // what this layer uses of the ones below, for the layers above too
 public:
     using storage::storage;
 
-    /// Switches anomaly mode on or off. While on, statements and labelled
-    /// nodes are recorded with notes, and every sweep checks each adjoint it
-    /// writes, throwing anomaly_error at the first NaN or inf. Only what was
-    /// recorded while it was on can be named in a report.
-    void detect_anomalies(bool on = true) noexcept
-    {
-        anomaly_mode_ = on;
-        extendable_ = 0; // nothing recorded before the switch is extended after it
-    }
-
     [[nodiscard]] bool detecting_anomalies() const noexcept { return anomaly_mode_; }
 
     /// Anomaly mode: names what is recorded from now on (a layer's dotted
@@ -70,6 +60,13 @@ public:
     void leave_anomaly_context(std::uint32_t previous) noexcept { context_ = anomaly_mode_ ? previous : 0; }
 
 protected:
+    /// tape::detect_anomalies's switch.
+    void set_anomaly_mode(bool on) noexcept
+    {
+        anomaly_mode_ = on;
+        extendable_ = 0; // nothing recorded before the switch is extended after it
+    }
+
     static constexpr const char* unlabelled_writer =
         "by a node without a label (record_node's node_label) or recorded before anomaly mode was on";
 

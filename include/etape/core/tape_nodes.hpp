@@ -171,6 +171,8 @@ protected:
         }
         n.inputs_end = node_inputs_.size();
         n.candidates_through = (nodes_.size() > 0 ? nodes_[nodes_.size() - 1].candidates_through : 0) + (candidate ? 1 : 0);
+        if (candidate)
+            first_write_planner_ = &tape_nodes::plan_first_writes;
         n.stores = 0;
         slots_ = n.end;
         extendable_ = 0;
@@ -270,6 +272,9 @@ protected:
     }
 
     std::vector<std::pair<slot_index, slot_index>> not_cleared_; // clear_and_sweep: seeds, first-written inputs
+    /// plan_first_writes, once a node that can store has been recorded: called
+    /// through this pointer, the plan is compiled only where such nodes are.
+    void (tape_nodes::*first_write_planner_)(slot_index, slot_index, std::size_t&) = nullptr;
 
 private:
     /// Adds to `written` the slots between the lowest and the highest

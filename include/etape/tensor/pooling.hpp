@@ -44,7 +44,9 @@ struct pool2d_geometry {
         throw std::invalid_argument("etape: " + name + " needs a window size and a stride of at least 1, got size " +
                                     std::to_string(options.size) + " and stride " + std::to_string(options.stride));
     // the window as text, not as a shape: a huge one has more elements than a shape may
-    const std::string window = "[" + std::to_string(options.size) + ", " + std::to_string(options.size) + "]";
+    // appended, not `"[" + std::to_string(...)`: g++ 12 -O3 warns -Wrestrict (falsely) in that operator+
+    std::string window(1, '[');
+    window.append(std::to_string(options.size)).append(", ").append(std::to_string(options.size)).append("]");
     if (x.rank() != 4)
         throw shape_error("etape: shape mismatch in " + name + " (needs x [N, C, H, W] and a window [size, size]): " +
                           x.to_string() + " and " + window);
