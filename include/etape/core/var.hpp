@@ -114,14 +114,14 @@ public:
     template <operand X>
     [[gnu::always_inline]] var& operator+=(const X& x)
     {
-        if (only_var_of_slot() && extend<true>(x))
+        if (extend<true>(x))
             return *this;
         return *this = *this + x;
     }
     template <operand X>
     [[gnu::always_inline]] var& operator-=(const X& x)
     {
-        if (only_var_of_slot() && extend<false>(x))
+        if (extend<false>(x))
             return *this;
         return *this = *this - x;
     }
@@ -251,7 +251,16 @@ private:
     [[gnu::always_inline]] bool extend(const X& x)
     {
         tape<T>& t = active_tape<T>();
-        check_on(t);
+        if constexpr (checked_build) {
+            if (!only_var_of_slot())
+                return false;
+            check_on(t);
+        } else if (mark_and_only_ != (t.recording_mark() | only_bit)) {
+            // shared, or not surely of this recording (a var of an older
+            // one is never its last statement's): the plain statement
+            // decides, and throws if this var is not held
+            return false;
+        }
         const auto write = [&](T* partials, slot_index* slots) {
             if constexpr (expression<X>) {
                 detail::operand_writer<T> w{partials, slots, &t};
