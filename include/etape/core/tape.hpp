@@ -11,8 +11,9 @@
 //   tape_anomalies.hpp   anomaly mode: notes, checks and reports
 //   tape_nodes.hpp       recording nodes; the plan of first writers
 //   tape_readers.hpp     who reads which slots: held gradients, lowest readers
-//   tape.hpp             this header: recording statements and inputs,
-//                        positions and rewinds, and the reverse sweep
+//   tape_positions.hpp   positions and rewinds
+//   tape.hpp             this header: recording statements and inputs, and
+//                        the reverse sweep
 //
 // Anomaly mode (detect_anomalies) adds notes beside the recording: each
 // statement's text and operand values, each labelled node's name and inputs;
@@ -25,57 +26,38 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
 #include <utility>
 
 #include <etape/core/anomaly.hpp>
 #include <etape/core/config.hpp>
-#include <etape/core/errors.hpp>
-#include <etape/core/node_arena.hpp>
-#include <etape/core/recording_marks.hpp>
 #include <etape/core/tape_anomalies.hpp>
 #include <etape/core/tape_limits.hpp>
 #include <etape/core/tape_nodes.hpp>
-#include <etape/core/tape_readers.hpp>
+#include <etape/core/tape_positions.hpp>
 #include <etape/core/tape_storage.hpp>
 
 namespace etape {
 
-/// A saved point of a recording: sweep back to it, or rewind to it.
-struct tape_position {
-    slot_index slots = 1;
-    std::size_t rows = 1; ///< statements and inputs (with the passive slot 0); node outputs take none
-    std::size_t operands = 0;
-    std::size_t nodes = 0;
-    std::size_t statements = 0;
-    detail::node_arena::mark arena{};
-
-    friend bool operator==(const tape_position&, const tape_position&) = default;
-};
-
 template <class T>
-class tape : public detail::tape_readers<T> {
+class tape : public detail::tape_positions<T> {
     using storage = detail::tape_storage<T>;
     using anomalies = detail::tape_anomalies<T>;
     using nodes = detail::tape_nodes<T>;
-    using typename storage::node;
-    using storage::statement_end_, storage::operands_, storage::nodes_, storage::node_inputs_, storage::adjoints_,
-        storage::arena_, storage::slots_, storage::statements_, storage::row_room_, storage::operand_room_,
-        storage::extendable_, storage::slot_epoch_, storage::epoch_, storage::peak_bytes_, storage::make_room,
-        storage::update_room, storage::rows, storage::append_slot, storage::new_slots, storage::extend_adjoints,
-        storage::destroy_nodes_after, storage::recording_bytes, storage::next_epoch, storage::start_generation;
     using anomalies::anomaly_mode_, anomalies::statement_notes_, anomalies::noted_values_, anomalies::context_,
-        anomalies::unlabelled_writer, anomalies::check_range, anomalies::report_statement,
-        anomalies::check_node_inputs, anomalies::forget_notes_after;
+        anomalies::unlabelled_writer, anomalies::check_range, anomalies::report_statement, anomalies::check_node_inputs;
     using nodes::first_write_planner_, nodes::clear_adjoints_except_not_cleared, nodes::zero_stored_inputs,
         nodes::not_cleared_;
+    using storage::statement_end_, storage::operands_, storage::nodes_, storage::adjoints_, storage::statements_,
+        storage::row_room_, storage::operand_room_, storage::extendable_, storage::make_room, storage::rows,
+        storage::append_slot, storage::new_slots, storage::extend_adjoints;
+    using typename storage::node;
 
 public:
     using value_type = T;
 
     /// Out of line: a tape is made rarely, and making it initialises the
     /// members of every layer, which would otherwise grow each caller.
-    [[gnu::noinline]] explicit tape(const tape_limits& limits = {}) : detail::tape_readers<T>(limits) {}
+    [[gnu::noinline]] explicit tape(const tape_limits& limits = {}) : detail::tape_positions<T>(limits) {}
 
     tape(const tape&) = delete;
     tape& operator=(const tape&) = delete;
@@ -158,68 +140,6 @@ public:
         detail::operand_value_collector<T, tape> collector{&noted_values_, this};
         std::forward<RecordValues>(record_values)(collector);
         statement_notes_.push_back({slot, first, noted_values_.size() - first, describe, context_});
-    }
-
-    // ---- positions --------------------------------------------------------
-
-    /// The current position. Taking one also closes the last statement:
-    /// a later compound assignment cannot extend it (extend_statement), so
-    /// rewinding to the position finds the recording as it was.
-    [[nodiscard]] tape_position position() const noexcept
-    {
-        extendable_ = 0;
-        return {this->size(), rows(), operands_.size(), nodes_.size(), statements_, arena_.position()};
-    }
-
-    /// Drops everything recorded after `p`; vars created before it keep their
-    /// slots (model parameters), later ones become invalid: using them
-    /// throws tape_error, in every build (see recording_marks.hpp).
-    void rewind(const tape_position& p)
-    {
-        if (!is_on_recording(p))
-            throw tape_error("etape: rewind to a position (" + std::to_string(p.slots) + " slots, " +
-                             std::to_string(p.operands) + " operands, " + std::to_string(p.nodes) +
-                             " nodes) that is not on this tape's recording (" + std::to_string(this->size()) +
-                             " slots)");
-        start_generation(p.slots); // may throw: before anything changes
-        peak_bytes_ = std::max(peak_bytes_, recording_bytes());
-        destroy_nodes_after(p.nodes);
-        nodes_.truncate(p.nodes);
-        node_inputs_.truncate(p.nodes > 0 ? nodes_[p.nodes - 1].inputs_end : 0);
-        statement_end_.truncate(p.rows);
-        slots_ = p.slots;
-        operands_.truncate(p.operands);
-        statements_ = p.statements;
-        arena_.rewind(p.arena);
-        adjoints_.truncate(p.slots);
-        extendable_ = 0;
-        forget_notes_after(p.slots, p.nodes);
-        if constexpr (checked_build) {
-            slot_epoch_.truncate(p.slots);
-            epoch_ = next_epoch();
-        }
-        update_room();
-    }
-
-    /// Rewinds to the empty recording (only the passive slot 0 remains).
-    void clear() { rewind(tape_position{}); }
-
-    // ---- recording marks (recording_marks.hpp; every build but the checked one)
-
-    /// True when a var of `slot` marked `mark` (by this tape) is held: no
-    /// rewind since its generation went down to its slot or below.
-    [[nodiscard]] bool holds_marked(slot_index slot, std::uint32_t mark) const noexcept
-    {
-        return detail::recording_marks::holds_marked(slot, mark, this->size());
-    }
-
-    /// Throws tape_error unless a var of `slot` marked `mark` is held on
-    /// this tape (a passive var, slot 0, always is). Out of line and cold:
-    /// called only when surely_holds fails, with values, so that no caller
-    /// has to keep its var or expression in memory for it.
-    [[gnu::noinline, gnu::cold]] void require_held(slot_index slot, std::uint32_t mark) const
-    {
-        detail::recording_marks::require_held(slot, mark, this->size());
     }
 
     // ---- the reverse sweep --------------------------------------------------
@@ -331,24 +251,6 @@ public:
     void sweep_to(const tape_position& p) { sweep(this->size(), p.slots); }
 
 private:
-    /// True when `p` could have been taken on the current recording: its
-    /// counts agree with what the recording holds at its slot (a position of
-    /// another tape, or one left stale by a rewind, mostly does not).
-    [[nodiscard]] bool is_on_recording(const tape_position& p) const noexcept
-    {
-        if (p.slots == 0 || p.slots > this->size() || p.rows == 0 || p.rows > rows() ||
-            statement_end_[p.rows - 1] != p.operands || p.statements > statements_ || p.nodes > nodes_.size())
-            return false;
-        if (p.nodes > 0 && nodes_[p.nodes - 1].end > p.slots)
-            return false;
-        if (p.slots - p.rows != (p.nodes > 0 ? nodes_[p.nodes - 1].end - nodes_[p.nodes - 1].row : 0))
-            return false; // the node slots below p.slots
-        if (p.nodes < nodes_.size() && nodes_[p.nodes].first < p.slots)
-            return false;
-        const detail::node_arena::mark now = arena_.position(); // the arena only moves forward while recording
-        return p.arena.block < now.block || (p.arena.block == now.block && p.arena.offset <= now.offset);
-    }
-
     template <bool Check>
     void sweep_range(slot_index top, slot_index bottom)
     {
