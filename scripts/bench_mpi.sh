@@ -39,6 +39,10 @@ run "$ranks" "$ranks ranks"
 # kernel (CMA, process_vm_readv) by default; without it, through its own
 # shared buffers: measured both ways (docs/distributed.md)
 run "$ranks" "$ranks ranks, no single copy" OMPI_MCA_btl_vader_single_copy_mechanism=none
+# and with Open MPI's ring algorithm for the non-blocking allreduce as well
+# (by default Open MPI chooses one by message size and number of ranks)
+run "$ranks" "$ranks ranks, ring, no single copy" OMPI_MCA_btl_vader_single_copy_mechanism=none \
+    OMPI_MCA_coll_libnbc_iallreduce_algorithm=1
 
 echo
 python3 "$root/scripts/bench_mpi_table.py" "${outputs[@]}"
