@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <etape/core/gradient_check.hpp>
 #include <etape/nn/activation.hpp>

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <etape/lab/experiment.hpp>
 #include <etape/lab/report.hpp>

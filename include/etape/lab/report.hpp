@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #if __has_include(<unistd.h>)
 #include <unistd.h> // fsync

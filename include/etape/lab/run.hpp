@@ -18,7 +18,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #if __has_include(<unistd.h>)
 #include <unistd.h> // isatty
@@ -45,6 +45,19 @@ inline std::string positive_number(const std::string& text)
     if (text.empty() || end != text.c_str() + text.size() || !(v > 0) || !std::isfinite(v))
         return "needs a positive number, not " + text;
     return {};
+}
+
+/// The sizes of a network's layers, "64-32" (what fmt::join would write;
+/// fmt's core API, which this header keeps to, has no join).
+inline std::string dash_joined(const std::vector<std::size_t>& sizes)
+{
+    std::string text;
+    for (const std::size_t n : sizes) {
+        if (!text.empty())
+            text += '-';
+        text += std::to_string(n);
+    }
+    return text;
 }
 
 /// Progress over all the epochs of a lab run: a bar with the ETA, redrawn
@@ -244,9 +257,9 @@ inline int run(int argc, char** argv, const registry& activations, distribution*
     }
     const std::string shape =
         plan.architecture == architecture::cnn
-            ? fmt::format("CNN conv3x3 {} (each with 2x2 max pooling), dense {}", fmt::join(plan.filters, "-"),
-                          fmt::join(plan.hidden, "-"))
-            : fmt::format("MLP {}-{}-{}", data.train.features.shape()[1], fmt::join(plan.hidden, "-"),
+            ? fmt::format("CNN conv3x3 {} (each with 2x2 max pooling), dense {}", detail::dash_joined(plan.filters),
+                          detail::dash_joined(plan.hidden))
+            : fmt::format("MLP {}-{}-{}", data.train.features.shape()[1], detail::dash_joined(plan.hidden),
                           data.train.classes);
     const std::string optimizer =
         plan.weight_decay > 0 ? fmt::format("AdamW {} (weight decay {})", plan.learning_rate, plan.weight_decay)

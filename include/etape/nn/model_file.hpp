@@ -28,7 +28,7 @@
 #include <unistd.h> // fsync: the data reaches the disk before the rename
 #endif
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <etape/nn/reflect.hpp>
 

@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <etape/nn/reflect.hpp>
 
@@ -53,15 +52,14 @@ template <class Model>
     const std::string total = fmt::format("{}", trainable);
     const std::size_t count_width = std::max<std::size_t>(5, total.size());
     std::string out;
-    auto line = std::back_inserter(out);
-    fmt::format_to(line, "{:<{}}  {:<{}}  {:>{}}\n", "name", name_width, "shape", shape_width, "count", count_width);
+    out += fmt::format("{:<{}}  {:<{}}  {:>{}}\n", "name", name_width, "shape", shape_width, "count", count_width);
     for (const row& r : visitor.rows)
-        fmt::format_to(line, "{:<{}}  {:<{}}  {:>{}}\n", r.name, name_width, r.shape, shape_width, r.count,
+        out += fmt::format("{:<{}}  {:<{}}  {:>{}}\n", r.name, name_width, r.shape, shape_width, r.count,
                        count_width);
-    fmt::format_to(line, "{:<{}}  {:<{}}  {:>{}}\n", "total trainable", name_width, "", shape_width, trainable,
+    out += fmt::format("{:<{}}  {:<{}}  {:>{}}\n", "total trainable", name_width, "", shape_width, trainable,
                    count_width);
     if (saved > 0)
-        fmt::format_to(line, "{:<{}}  {:<{}}  {:>{}}\n", "total buffers", name_width, "", shape_width, saved,
+        out += fmt::format("{:<{}}  {:<{}}  {:>{}}\n", "total buffers", name_width, "", shape_width, saved,
                        count_width);
     return out;
 }
