@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# What the recording marks' checks cost a scalar recording, counted in
-# instructions (repeatable, unlike time on a shared machine): each case of
-# etape_bench_scalar, etape's implementation, one gradient, with the headers
+# What the recording marks' checks cost a scalar recording: etape's
+# implementation of each case of etape_bench_scalar, built with the headers
 # as they are and with the Release checks removed from a copy of them (each
-# operand's test in the recording loop, and var's check at the gradient
-# front ends). docs/tape.md, "What it costs", quotes it.
-# Needs g++, python3 and valgrind. Usage: scripts/mark-cost.sh [case...]
+# statement's test of its operands, and var's check at the gradient front
+# ends). docs/tape.md, "What it costs", quotes both tables.
+#
+#   scripts/mark-cost.sh [case...]          instructions per gradient, counted
+#                                           by callgrind (repeatable, unlike time
+#                                           on a shared machine)
+#   scripts/mark-cost.sh --time [rounds]    time per gradient: etape_bench_scalar
+#                                           built both ways, run alternately on
+#                                           core 1, `rounds` times (default 5)
+#
+# Needs g++, python3, and valgrind (instructions) or Google Benchmark (time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=instructions
+rounds=5
+if [ "${1:-}" = --time ]; then
+    mode=time
+    rounds=${2:-5}
+    set -- # the time mode runs every case
+fi
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(elu_mlp elu_sum_1000 logsumexp normal_lpdf matmul advection elu_sum_100000)
 
@@ -23,40 +37,75 @@ def patch(name, old, new):
     if text.count(old) != 1:
         sys.exit(f"mark-cost.sh: {name} no longer holds the check it removes:\n{old}")
     open(path, "w").write(text.replace(old, new))
-patch("expression.hpp", """        if (word != mark_now) [[unlikely]] {
-            const std::uint32_t mark = word & ~std::uint32_t{1};
-            if (!owner->surely_holds(s, mark)) [[unlikely]]
-                owner->require_held(s, mark);
-        }""", "        (void)s;\n        (void)word;")
-patch("var.hpp", "            return t.doubt(slot_, mark());", "            return 0;")
+patch("var.hpp", """        else if (mark_and_only_ != mark_now) [[unlikely]]
+            check_on(t);""", "        else\n            (void)t, (void)mark_now;")
+patch("var.hpp", "            return mark_and_only_ ^ t.recording_mark();", "            return (void)t, 0;")
 patch("var.hpp", """        } else if (!t.surely_holds(slot_, mark())) [[unlikely]] {
             t.require_held(slot_, mark());
         }""", "        }")
 PY
 
-# -march=x86-64-v3: valgrind runs no AVX-512
-flags=(-std=c++20 -O3 -DNDEBUG -march=x86-64-v3 -Ibench/scalar)
+if [ $mode = instructions ]; then
+    # -march=x86-64-v3: valgrind runs no AVX-512
+    flags=(-std=c++20 -O3 -DNDEBUG -march=x86-64-v3 -Ibench/scalar)
+    for variant in checked unchecked; do
+        headers=include
+        [ $variant = unchecked ] && headers=$work/unchecked
+        g++ "${flags[@]}" -I"$headers" bench/scalar/impl_etape.cpp bench/scalar/count_gradients.cpp -lfmt \
+            -o "$work/count_$variant" &
+    done
+    wait
+
+    instructions() { # binary case times
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$2" "$3" 2>&1 | sed -n 's/.*refs: *//p' | tr -d ,
+    }
+    per_gradient() { # binary case: the count of 11 gradients taken from that of 21, over 10
+        local few many
+        few=$(instructions "$1" "$2" 11)
+        many=$(instructions "$1" "$2" 21)
+        echo $(((many - few) / 10))
+    }
+    echo "| case | instructions per gradient | without the checks | ratio |"
+    echo "| --- | ---: | ---: | ---: |"
+    for c in "${cases[@]}"; do
+        with=$(per_gradient "$work/count_checked" "$c")
+        without=$(per_gradient "$work/count_unchecked" "$c")
+        echo "| $c | $with | $without | $(python3 -c "print(f'{$with / $without:.3f}')") |"
+    done
+    exit 0
+fi
+
+flags=(-std=c++20 -O3 -DNDEBUG -march=native -Ibench/scalar)
+sources=(bench/scalar/main.cpp bench/scalar/impl_reference.cpp bench/scalar/impl_etape.cpp
+         bench/scalar/first_recording.cpp)
 for variant in checked unchecked; do
     headers=include
     [ $variant = unchecked ] && headers=$work/unchecked
-    g++ "${flags[@]}" -I"$headers" bench/scalar/impl_etape.cpp bench/scalar/count_gradients.cpp -lfmt \
-        -o "$work/count_$variant" &
+    g++ "${flags[@]}" -I"$headers" "${sources[@]}" -lbenchmark -lpthread -lfmt -o "$work/bench_$variant" &
 done
 wait
-
-instructions() { # binary case times
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$2" "$3" 2>&1 | sed -n 's/.*refs: *//p' | tr -d ,
-}
-per_gradient() { # binary case: the count of 11 gradients taken from that of 21, over 10
-    local few many
-    few=$(instructions "$1" "$2" 11)
-    many=$(instructions "$1" "$2" 21)
-    echo $(((many - few) / 10))
-}
-echo "| case | instructions per gradient | without the checks | ratio |"
-echo "| --- | ---: | ---: | ---: |"
-for c in "${cases[@]}"; do
-    with=$(per_gradient "$work/count_checked" "$c")
-    without=$(per_gradient "$work/count_unchecked" "$c")
-    echo "| $c | $with | $without | $(python3 -c "print(f'{$with / $without:.3f}')") |"
+for round in $(seq "$rounds"); do
+    for variant in checked unchecked; do
+        taskset -c 1 "$work/bench_$variant" --benchmark_filter='scalar/.*/etape$' --benchmark_repetitions=5 \
+            --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true --benchmark_format=json \
+            >"$work/$variant.$round.json"
+    done
 done
+python3 - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def medians(variant, r):
+    runs = json.load(open(f"{work}/{variant}.{r}.json"))["benchmarks"]
+    return {b["run_name"].split("/")[1]: b["real_time"] for b in runs if b.get("aggregate_name") == "median"}
+checked = [medians("checked", r) for r in range(1, rounds + 1)]
+unchecked = [medians("unchecked", r) for r in range(1, rounds + 1)]
+def shown(ns):
+    return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} us"
+print("| case | with the checks | without | each round's ratio | median ratio |")
+print("| --- | ---: | ---: | --- | ---: |")
+for case in checked[0]:
+    ratios = [c[case] / u[case] for c, u in zip(checked, unchecked)]
+    print(f"| {case} | {shown(statistics.median(c[case] for c in checked))} | "
+          f"{shown(statistics.median(u[case] for u in unchecked))} | "
+          f"{', '.join(f'{x:.2f}' for x in ratios)} | {statistics.median(ratios):.3f} |")
+PY

@@ -91,6 +91,24 @@ TEST_CASE("a rewound var's += does not extend the statement that took over its s
     CHECK(etape::gradient(fresh, x)[0] == 3.0);
 }
 
+TEST_CASE("z += a rewound var, or an expression of one, throws and leaves z's statement as it was")
+{
+    etape::tape_scope<double> scope;
+    etape::tape<double>& t = scope.get();
+    var x = 2.0;
+    const auto start = t.position();
+    const var stale = x * 5.0;
+    t.rewind(start);
+    var z = x * 3.0; // the only var of its slot, the last statement: += would extend it
+    const auto operands = t.stats().operands;
+    CHECK_THROWS_WITH_AS(z += stale, doctest::Contains("after its recording was rewound"), etape::tape_error);
+    CHECK_THROWS_AS(z -= x * stale, etape::tape_error);
+    CHECK_THROWS_AS(z += etape::exp(stale) + x, etape::tape_error);
+    CHECK(z.value() == 6.0);
+    CHECK(t.stats().operands == operands);
+    CHECK(etape::gradient(z, x)[0] == 3.0);
+}
+
 TEST_CASE("a var of another thread's tape, the thread alive or ended")
 {
     std::promise<var> made;

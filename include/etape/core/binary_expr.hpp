@@ -39,6 +39,13 @@ public:
             b_.record(w, multiplier * static_cast<value_type>(p_.partial_right(a_.value(), b_.value(), value_)));
     }
 
+    template <class F>
+    [[gnu::always_inline]] void for_each_var(F& f) const
+    {
+        a_.for_each_var(f);
+        b_.for_each_var(f);
+    }
+
 private:
     A a_;
     B b_;

@@ -7,10 +7,13 @@
 //   E::operand_count      number of active leaves, known at compile time
 //   e.value()             the value, computed once when the node was built
 //   e.record(w, m)        pushes (slot, m * d e / d leaf) for every leaf
+//   e.for_each_var(f)     calls f(v) for every var leaf v (the statement's
+//                         check of its operands, check_operands)
 #pragma once
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include <etape/core/config.hpp>
@@ -97,6 +100,10 @@ struct constant {
     constexpr void record(Writer&, T) const noexcept
     {
     }
+    template <class F>
+    constexpr void for_each_var(F&) const noexcept
+    {
+    }
 };
 
 /// Turns an operand into an expression node of precision T.
@@ -119,35 +126,31 @@ inline constexpr children_in_place_t children_in_place{};
 
 /// Where a statement's operands go while it records: straight into the
 /// tape's operand arrays, reserved beforehand for operand_count entries.
-/// Outside the checked build it also checks each operand's recording mark
-/// (tape::surely_holds, inline, with the tape's mark and floor held here;
-/// tape::require_held decides the rare rest and throws before the tape
-/// keeps the statement).
 template <class T>
 struct operand_writer {
     T* partial;
     slot_index* slot;
-    const tape<T>* owner;
-    std::uint32_t mark_now = owner->recording_mark();
 
     void push(slot_index s, T d) noexcept
     {
         *partial++ = d;
         *slot++ = s;
     }
-
-    /// Checks an operand of `slot` whose var holds `word` (its mark, and
-    /// in bit 0 whether it is its slot's only var: a var copied into an
-    /// expression is not, so its word is its mark).
-    [[gnu::always_inline]] void note(slot_index s, std::uint32_t word) const
-    {
-        if (word != mark_now) [[unlikely]] {
-            const std::uint32_t mark = word & ~std::uint32_t{1};
-            if (!owner->surely_holds(s, mark)) [[unlikely]]
-                owner->require_held(s, mark);
-        }
-    }
 };
+
+/// Throws tape_error unless every var of `e` belongs to the current
+/// recording of `t` (var::check_on), before the statement writes anything.
+/// The tape's mark is read once, so that an operand of this recording
+/// costs one comparison (var::check_operand_on).
+template <class T, class E>
+[[gnu::always_inline]] inline void check_operands(const tape<T>& t, const E& e)
+{
+    if constexpr (E::operand_count > 0) {
+        const std::uint32_t mark_now = t.recording_mark();
+        auto check = [&](const auto& v) { v.check_operand_on(t, mark_now); };
+        e.for_each_var(check);
+    }
+}
 
 } // namespace detail
 } // namespace etape

@@ -123,17 +123,17 @@ void gradient_into(const var<T>& y, std::type_identity_t<std::span<const var<T>>
     slot_index below_lowest = none, highest = 0, gaps = 0;
     const slot_index first = xs.empty() ? 0 : xs[0].slot();
     slot_index expected = first;
-    std::uint32_t doubt = 0; // var::doubt_on of every input, or-ed
+    std::uint32_t differences = 0; // var::mark_difference_on of every input, or-ed
     for (const var<T>& x : xs) {
         const slot_index s = x.slot();
         below_lowest = std::min(below_lowest, static_cast<slot_index>(s - 1));
         highest = std::max(highest, s);
         gaps |= s ^ expected++; // stays zero while the slots are first, first + 1, ...
-        doubt |= x.doubt_on(t);
+        differences |= x.mark_difference_on(t);
     }
     const slot_index lowest = below_lowest == none ? none : below_lowest + 1;
     const bool consecutive = first != 0 && gaps == 0;
-    if (doubt != 0 || highest >= t.size()) [[unlikely]]
+    if (!t.surely_hold_all(differences, highest) || highest >= t.size()) [[unlikely]]
         for (const auto& x : xs)
             detail::require_recorded(t, x); // throws, naming the var
     detail::sweep_from(t, y, lowest);

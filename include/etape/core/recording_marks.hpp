@@ -45,11 +45,14 @@ public:
         return mark == mark_now_ || (slot < never_dropped_below_ && marked(mark));
     }
 
-    /// surely_holds without a branch, for loops over many vars: zero when
-    /// a var of `slot` marked `mark` is surely held.
-    [[nodiscard]] std::uint32_t doubt(slot_index slot, std::uint32_t mark) const noexcept
+    /// surely_holds for many vars at once: true when vars whose
+    /// var::mark_difference_on, or-ed, gives `differences`, and whose slots
+    /// are at most `highest`, are surely held (all made in this generation,
+    /// or all this tape's and below every rewind so far).
+    [[nodiscard]] bool surely_hold_all(std::uint32_t differences, slot_index highest) const noexcept
     {
-        return (mark ^ mark_now_) & (slot < never_dropped_below_ ? identity_bits : ~std::uint32_t{0});
+        const std::uint32_t d = differences & ~std::uint32_t{1}; // bit 0 is each var's own
+        return d == 0 || (highest < never_dropped_below_ && (d & identity_bits) == 0);
     }
 
 protected:

@@ -35,6 +35,12 @@ public:
         a_.record(w, multiplier * static_cast<value_type>(p_.partial(a_.value(), value_)));
     }
 
+    template <class F>
+    [[gnu::always_inline]] void for_each_var(F& f) const
+    {
+        a_.for_each_var(f);
+    }
+
 private:
     A a_;
     [[no_unique_address]] P p_;

@@ -184,15 +184,16 @@ public:
     /// False for a default-constructed (passive) var.
     [[nodiscard]] constexpr bool is_active() const noexcept { return slot_ != 0; }
 
-    /// check_on's fast test, without a branch: zero when this var is surely
-    /// on the current recording of `t` (nonzero means only that check_on
-    /// must decide; always so in the checked build).
-    [[nodiscard]] std::uint32_t doubt_on(const tape<T>& t) const noexcept
+    /// How this var's mark differs from the current one of `t`, without a
+    /// branch, for loops over many vars: or-ed over them, it goes to
+    /// tape::surely_hold_all, and check_on decides when that fails (always
+    /// in the checked build, whose vars carry no mark).
+    [[nodiscard]] std::uint32_t mark_difference_on([[maybe_unused]] const tape<T>& t) const noexcept
     {
         if constexpr (checked_build)
-            return 1;
+            return ~std::uint32_t{0};
         else
-            return t.doubt(slot_, mark());
+            return mark_and_only_ ^ t.recording_mark();
     }
 
     /// Throws tape_error unless this var belongs to the current recording of
@@ -214,14 +215,29 @@ public:
         }
     }
 
+    /// check_on for an operand of a statement on `t`, whose recording_mark()
+    /// the statement read once (detail::check_operands): one comparison for
+    /// a var of the current recording (a copy in an expression carries its
+    /// mark alone; an only var, its mark and only_bit, decided by check_on).
+    [[gnu::always_inline]] void check_operand_on(const tape<T>& t, std::uint32_t mark_now) const
+    {
+        if constexpr (checked_build)
+            check_on(t);
+        else if (mark_and_only_ != mark_now) [[unlikely]]
+            check_on(t);
+    }
+
+    /// Expression interface: this leaf is one var.
+    template <class F>
+    [[gnu::always_inline]] void for_each_var(F& f) const
+    {
+        f(*this);
+    }
+
     /// Expression interface: this leaf's operand is its own slot.
     template <class Writer>
     [[gnu::always_inline]] void record(Writer& w, T multiplier) const
     {
-        if constexpr (checked_build)
-            check_on(*w.owner);
-        else if constexpr (std::same_as<Writer, detail::operand_writer<T>>)
-            w.note(slot_, mark_and_only_);
         if constexpr (requires { w.note_value(value_); })
             w.note_value(value_); // anomaly mode's collector
         w.push(slot_, multiplier);
@@ -232,9 +248,10 @@ private:
     void assign(const E& e)
     {
         tape<T>& t = active_tape<T>();
+        detail::check_operands(t, e);
         const T v = e.value();
         slot_ = t.record_statement(E::operand_count, [&](T* partials, slot_index* slots) {
-            detail::operand_writer<T> w{partials, slots, &t};
+            detail::operand_writer<T> w{partials, slots};
             e.record(w, T(1));
         });
         if (t.detecting_anomalies()) [[unlikely]]
@@ -263,7 +280,7 @@ private:
         }
         const auto write = [&](T* partials, slot_index* slots) {
             if constexpr (expression<X>) {
-                detail::operand_writer<T> w{partials, slots, &t};
+                detail::operand_writer<T> w{partials, slots};
                 x.record(w, Add ? T(1) : T(-1));
             }
         };
@@ -276,6 +293,8 @@ private:
         if constexpr (std::same_as<X, var>)
             if (x.slot_ == slot_)
                 return false; // z += z: taken by reference, so not marked as a copy
+        if constexpr (expression<X>)
+            detail::check_operands(t, x);
         if (!t.extend_statement(slot_, count, write))
             return false;
         const T v = static_cast<T>(etape::value(x));
