@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cmath>
-#include <cstdlib>
+#include <concepts>
 #include <cstddef>
+#include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -71,6 +73,35 @@ struct activation {
 /// away from the kinks at 0 that ReLU and its relatives have.
 inline constexpr double check_points[] = {-4.0, -1.5, -0.75, -0.2, -0.05, 0.05, 0.3, 0.9, 2.0, 5.0};
 
+/// An activation's derivative against central differences at check_points
+/// (etape::check_gradient of the sum of its values there, in double). Takes
+/// the activation as two functions of one number, so that check_gradient is
+/// compiled once for every activation of a program, not once for each.
+[[nodiscard]] inline gradient_check_report<double> check_derivative(
+    const std::function<var<double>(const var<double>&)>& on_var,
+    const std::function<long double(long double)>& on_long_double)
+{
+    const std::vector<double> at(std::begin(check_points), std::end(check_points));
+    gradient_check_options options;
+    options.relative_tolerance = 1e-7L;
+    options.absolute_tolerance = 1e-9L;
+    return check_gradient(
+        [&](auto x) {
+            using S = std::remove_cvref_t<decltype(x[0])>;
+            const auto one = [&](const S& xi) -> S {
+                if constexpr (std::same_as<S, long double>)
+                    return on_long_double(xi);
+                else
+                    return on_var(xi);
+            };
+            S total = one(x[0]);
+            for (std::size_t i = 1; i < x.size(); ++i)
+                total = total + one(x[i]);
+            return total;
+        },
+        at, options);
+}
+
 class registry {
 public:
     /// Makes an activation from its parameters' values (in the order of the
@@ -98,19 +129,8 @@ public:
             };
             a.apply = [f](const active_tensor<float>& x) { return active_tensor<float>(f(x)); };
             a.check = [f] {
-                const std::vector<double> at(std::begin(check_points), std::end(check_points));
-                gradient_check_options options;
-                options.relative_tolerance = 1e-7L;
-                options.absolute_tolerance = 1e-9L;
-                return check_gradient(
-                    [f](auto x) {
-                        using S = std::remove_cvref_t<decltype(x[0])>;
-                        S total = f(x[0]);
-                        for (std::size_t i = 1; i < x.size(); ++i)
-                            total = total + f(x[i]);
-                        return total;
-                    },
-                    at, options);
+                return check_derivative([f](const var<double>& x) { return var<double>(f(x)); },
+                                        [f](long double x) { return static_cast<long double>(f(x)); });
             };
             return a;
         };
