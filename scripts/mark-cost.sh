@@ -11,16 +11,30 @@
 #   scripts/mark-cost.sh --time [rounds]    time per gradient: etape_bench_scalar
 #                                           built both ways, run alternately on
 #                                           core 1, `rounds` times (default 5)
+#   scripts/mark-cost.sh --time [rounds] --against COMMIT
+#                                           the same, against etape_bench_scalar
+#                                           as it was at COMMIT (its headers and
+#                                           bench/scalar), instead of the copy
+#                                           without the checks
 #
 # Needs g++, python3, and valgrind (instructions) or Google Benchmark (time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=instructions
 rounds=5
+against=
 if [ "${1:-}" = --time ]; then
     mode=time
-    rounds=${2:-5}
-    set -- # the time mode runs every case
+    shift
+    if [ $# -gt 0 ] && [ "$1" != --against ]; then
+        rounds=$1
+        shift
+    fi
+    if [ "${1:-}" = --against ]; then
+        against=${2:?"--against needs a commit"}
+        shift 2
+    fi
+    [ $# -eq 0 ] || { echo "usage: scripts/mark-cost.sh [case...] | --time [rounds] [--against COMMIT]" >&2; exit 2; }
 fi
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(elu_mlp elu_sum_1000 logsumexp normal_lpdf matmul advection elu_sum_100000)
@@ -75,25 +89,38 @@ if [ $mode = instructions ]; then
     exit 0
 fi
 
-flags=(-std=c++20 -O3 -DNDEBUG -march=native -Ibench/scalar)
+flags=(-std=c++20 -O3 -DNDEBUG -march=native)
 sources=(bench/scalar/main.cpp bench/scalar/impl_reference.cpp bench/scalar/impl_etape.cpp
          bench/scalar/first_recording.cpp)
+baseline_label=without
+if [ -n "$against" ]; then
+    mkdir "$work/against"
+    git archive "$against" include bench/scalar | tar -x -C "$work/against"
+    baseline_label="at $(git rev-parse --short "$against")"
+fi
 for variant in checked unchecked; do
+    tree=.
     headers=include
-    [ $variant = unchecked ] && headers=$work/unchecked
-    g++ "${flags[@]}" -I"$headers" "${sources[@]}" -lbenchmark -lpthread -lfmt -o "$work/bench_$variant" &
+    if [ $variant = unchecked ] && [ -n "$against" ]; then
+        tree=$work/against
+        headers=$work/against/include
+    elif [ $variant = unchecked ]; then
+        headers=$work/unchecked
+    fi
+    (cd "$tree" && g++ "${flags[@]}" -Ibench/scalar -I"$headers" "${sources[@]}" -lbenchmark -lpthread -lfmt \
+        -o "$work/bench_$variant") &
 done
 wait
 for round in $(seq "$rounds"); do
     for variant in checked unchecked; do
         taskset -c 1 "$work/bench_$variant" --benchmark_filter='scalar/.*/etape$' --benchmark_repetitions=5 \
             --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true --benchmark_format=json \
-            >"$work/$variant.$round.json"
+            >"$work/$variant.$round.json" 2>"$work/$variant.$round.log" || { cat "$work/$variant.$round.log" >&2; exit 1; }
     done
 done
-python3 - "$work" "$rounds" <<'PY'
+python3 - "$work" "$rounds" "$baseline_label" <<'PY'
 import json, statistics, sys
-work, rounds = sys.argv[1], int(sys.argv[2])
+work, rounds, baseline_label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def medians(variant, r):
     runs = json.load(open(f"{work}/{variant}.{r}.json"))["benchmarks"]
     return {b["run_name"].split("/")[1]: b["real_time"] for b in runs if b.get("aggregate_name") == "median"}
@@ -101,7 +128,7 @@ checked = [medians("checked", r) for r in range(1, rounds + 1)]
 unchecked = [medians("unchecked", r) for r in range(1, rounds + 1)]
 def shown(ns):
     return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} us"
-print("| case | with the checks | without | each round's ratio | median ratio |")
+print(f"| case | with the checks | {baseline_label} | each round's ratio | median ratio |")
 print("| --- | ---: | ---: | --- | ---: |")
 for case in checked[0]:
     ratios = [c[case] / u[case] for c, u in zip(checked, unchecked)]
