@@ -36,6 +36,20 @@ TEST_CASE("lab plots: each curve is the mean over seeds, a diverged epoch left o
     CHECK(curves[1].second == std::vector<double>{3.0, 1.0});
 }
 
+TEST_CASE("lab plots: the loss is drawn on a logarithmic axis while every value is positive")
+{
+    etape::lab::detail::plot loss{"loss.png", "training loss", "loss", {{"elu", {2.0, 0.5, 0.01}}},
+                                  etape::lab::detail::plot::axis::logarithmic};
+    const std::string commands = etape::lab::detail::plot_commands(loss, "loss.png");
+    CHECK(commands.find("set logscale y\n") < commands.find("plot '-'"));
+    CHECK(commands.find("unset logscale y\n") > commands.rfind("e\n"));
+    loss.curves.push_back({"relu", {1.0, 0.0}}); // a loss of exactly 0 has no logarithm
+    CHECK(etape::lab::detail::plot_commands(loss, "loss.png").find("logscale") == std::string::npos);
+    loss.curves.pop_back();
+    loss.y = etape::lab::detail::plot::axis::linear;
+    CHECK(etape::lab::detail::plot_commands(loss, "loss.png").find("logscale") == std::string::npos);
+}
+
 TEST_CASE("lab plots: gnuplot draws every PNG, or the lab knows it is missing")
 {
     const std::filesystem::path gnuplot = etape::lab::find_program("gnuplot");

@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <functional>
-#include <map>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
@@ -92,6 +92,40 @@ epoch_means(const std::vector<run_result>& runs, const std::function<double(cons
     return curves;
 }
 
+/// One PNG of the lab's: a curve per activation over the epochs.
+struct plot {
+    enum class axis { linear, logarithmic };
+    std::string file, title, ylabel;
+    std::vector<std::pair<std::string, std::vector<double>>> curves;
+    /// The y axis. A logarithmic one (the training loss, which falls by
+    /// orders of magnitude: on a linear axis the curves meet at zero after
+    /// a few epochs) is drawn linear when a value is not positive.
+    axis y = axis::linear;
+};
+
+/// gnuplot's commands that draw `p` into the file `output`.
+inline std::string plot_commands(const plot& p, const std::filesystem::path& output)
+{
+    bool logarithmic = p.y == plot::axis::logarithmic;
+    for (const auto& curve : p.curves)
+        for (const double v : curve.second)
+            logarithmic = logarithmic && v > 0;
+    std::string commands = fmt::format("set output {}\nset title {}\nset ylabel {}\n{}plot ",
+                                       gnuplot_quoted(output.string()), gnuplot_quoted(p.title),
+                                       gnuplot_quoted(p.ylabel), logarithmic ? "set logscale y\n" : "");
+    for (std::size_t k = 0; k < p.curves.size(); ++k)
+        commands += fmt::format("{}'-' using 1:2 with linespoints title {}", k == 0 ? "" : ", ",
+                                gnuplot_quoted(p.curves[k].first));
+    commands += '\n';
+    for (const auto& curve : p.curves) {
+        for (std::size_t i = 0; i < curve.second.size(); ++i)
+            commands += fmt::format("{} {}\n", i + 1, curve.second[i]);
+        commands += "e\n";
+    }
+    commands += logarithmic ? "unset logscale y\nunset output\n" : "unset output\n";
+    return commands;
+}
+
 } // namespace detail
 
 /// Draws loss.png, accuracy.png and hidden<k>_mean.png into `folder`
@@ -102,13 +136,11 @@ inline std::vector<std::filesystem::path> write_plots(const std::vector<run_resu
                                                       const std::filesystem::path& gnuplot)
 {
     std::filesystem::create_directories(folder);
-    struct plot {
-        std::string file, title, ylabel;
-        std::vector<std::pair<std::string, std::vector<double>>> curves;
-    };
+    using detail::plot;
     std::vector<plot> plots;
     plots.push_back({"loss.png", "training loss (mean over seeds)", "loss",
-                     detail::epoch_means(runs, [](const epoch_result& e) { return e.train_loss; })});
+                     detail::epoch_means(runs, [](const epoch_result& e) { return e.train_loss; }),
+                     plot::axis::logarithmic});
     plots.push_back({"accuracy.png", "test accuracy (mean over seeds)", "accuracy",
                      detail::epoch_means(runs, [](const epoch_result& e) { return e.test_accuracy; })});
     std::size_t layers = 0;
@@ -127,19 +159,7 @@ inline std::vector<std::filesystem::path> write_plots(const std::vector<run_resu
                          "set xlabel \"epoch\"\n";
     std::vector<std::filesystem::path> written;
     for (const plot& p : plots) {
-        const std::filesystem::path partial = folder / (p.file + ".partial-" + stamp);
-        script += fmt::format("set output {}\nset title {}\nset ylabel {}\nplot ", detail::gnuplot_quoted(partial.string()),
-                              detail::gnuplot_quoted(p.title), detail::gnuplot_quoted(p.ylabel));
-        for (std::size_t k = 0; k < p.curves.size(); ++k)
-            script += fmt::format("{}'-' using 1:2 with linespoints title {}", k == 0 ? "" : ", ",
-                                  detail::gnuplot_quoted(p.curves[k].first));
-        script += '\n';
-        for (const auto& curve : p.curves) {
-            for (std::size_t i = 0; i < curve.second.size(); ++i)
-                script += fmt::format("{} {}\n", i + 1, curve.second[i]);
-            script += "e\n";
-        }
-        script += "unset output\n";
+        script += detail::plot_commands(p, folder / (p.file + ".partial-" + stamp));
         written.push_back(folder / p.file);
     }
     const std::filesystem::path script_file = folder / ("plots.gp.partial-" + stamp);
