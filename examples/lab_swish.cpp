@@ -1,7 +1,8 @@
 // A new activation in the lab: swish with a parameter, x sigmoid(beta x),
 // registered beside the builtins. etape-lab's whole command line comes with
-// it, and its derivative is checked before anything trains. Run:
-//   ./lab_swish --activations swish:beta=1.5,swish:beta=0.5,elu,relu
+// it, and its derivative is checked before anything trains. Run ./lab_swish:
+// it compares swish:beta=1.5, swish:beta=0.5, elu and relu unless
+// --activations says otherwise (--help lists every flag).
 #include <cmath>
 
 #include <etape/lab/run.hpp>
@@ -28,5 +29,5 @@ int main(int argc, char** argv)
     etape::lab::registry activations = etape::lab::registry::builtin();
     activations.add("swish", {{"beta", 1.0}}, etape::nn::weight_init::he_normal,
                     [](auto values) { return etape::lab::applies<swish_op>{{values[0]}}; });
-    return etape::lab::run(argc, argv, activations);
+    return etape::lab::run(argc, argv, activations, {.activations = "swish:beta=1.5,swish:beta=0.5,elu,relu"});
 }

@@ -121,17 +121,25 @@ private:
 
 } // namespace detail
 
-/// The lab's command line (`--help` lists the flags); returns the exit
-/// status: 0, 1 when an activation fails its derivative check or a file
-/// cannot be written, 2 for a flag out of range (one line naming it).
-/// With `across`, every process runs it alike and trains on its share of
-/// each batch (lab::train); process 0 alone prints and writes the CSV and
-/// the plots, and the table is the one a single process gives, within the
-/// rounding of a sum in another order.
-inline int run(int argc, char** argv, const registry& activations, distribution* across = nullptr)
+/// What run does for a flag the command line leaves out, where a program
+/// chooses otherwise than etape-lab (one that registers an activation of
+/// its own compares it by default).
+struct run_defaults {
+    std::string activations = "elu,relu,selu"; ///< --activations
+};
+
+/// The lab's command line (`--help` lists the flags, with `defaults`);
+/// returns the exit status: 0, 1 when an activation fails its derivative
+/// check or a file cannot be written, 2 for a flag out of range (one line
+/// naming it). With `across`, every process runs it alike and trains on its
+/// share of each batch (lab::train); process 0 alone prints and writes the
+/// CSV and the plots, and the table is the one a single process gives,
+/// within the rounding of a sum in another order.
+inline int run(int argc, char** argv, const registry& activations, const run_defaults& defaults,
+               distribution* across = nullptr)
 {
     const bool speaks = across == nullptr || across->rank() == 0;
-    std::string list = "elu,relu,selu";
+    std::string list = defaults.activations;
     protocol plan;
     unsigned seeds = 5;
     std::string csv = "etape-lab.csv";
@@ -343,6 +351,12 @@ inline int run(int argc, char** argv, const registry& activations, distribution*
         return 1;
     }
     return 0;
+}
+
+/// run with etape-lab's defaults.
+inline int run(int argc, char** argv, const registry& activations, distribution* across = nullptr)
+{
+    return run(argc, argv, activations, run_defaults{}, across);
 }
 
 } // namespace etape::lab
