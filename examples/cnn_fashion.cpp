@@ -148,7 +148,7 @@ int main(int argc, char** argv)
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         accuracy = score(model, data.test).overall();
-        fmt::print("epoch {:2}  training loss {:.4f}  test accuracy {:.1f} %  ({:.1f} s)\n", epoch,
+        fmt::print("epoch {:2}  training loss {:.4f}  test accuracy {:.1f} %  ({:.2f} s)\n", epoch,
                    loss_sum / static_cast<double>(loader.batch_count()), 100 * accuracy, seconds);
     }
 
