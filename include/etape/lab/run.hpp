@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -94,8 +93,8 @@ public:
         if (terminal_)
             fmt::print(out_, "\r{:<100}\r", "");
         if (!terminal_ || run.diverged_at)
-            fmt::print(out_, "{} seed {}: {} epochs, {} ({:.1f} s so far)\n", run.activation, run.seed,
-                       run.epochs.size(), what, seconds());
+            fmt::print(out_, "{} seed {}: {} epoch{}, {} ({:.1f} s so far)\n", run.activation, run.seed,
+                       run.epochs.size(), run.epochs.size() == 1 ? "" : "s", what, seconds());
         std::fflush(out_);
     }
 
@@ -153,17 +152,18 @@ inline int run(int argc, char** argv, const registry& activations, const run_def
                    "activations to compare, comma-separated, parameters after a colon and between semicolons "
                    "(elu:alpha=0.5,relu,softplus:beta=2;threshold=10)")
         ->capture_default_str();
-    std::map<std::string, architecture> architectures{{"mlp", architecture::mlp}, {"cnn", architecture::cnn}};
-    app.add_option("--architecture", plan.architecture,
+    // by name only (an enum's CheckedTransformer would also take its numbers, and list them in --help)
+    std::string architecture_name = "mlp";
+    app.add_option("--architecture", architecture_name,
                    "mlp (dense layers), or cnn (3x3 convolutions with 2x2 max pooling, then the dense layers)")
-        ->transform(CLI::CheckedTransformer(architectures, CLI::ignore_case))
-        ->default_str("mlp");
-    std::map<std::string, start> starts{{"suited", start::suited}, {"pytorch", start::pytorch}};
-    app.add_option("--init", plan.start,
+        ->transform(CLI::IsMember({"mlp", "cnn"}, CLI::ignore_case))
+        ->capture_default_str();
+    std::string start_name = "suited";
+    app.add_option("--init", start_name,
                    "suited (weights as each activation suits: He, LeCun or Glorot; biases 0), or pytorch "
                    "(torch.nn.Linear's and Conv2d's default: weights and biases uniform in +-1/sqrt(fan_in))")
-        ->transform(CLI::CheckedTransformer(starts, CLI::ignore_case))
-        ->default_str("suited");
+        ->transform(CLI::IsMember({"suited", "pytorch"}, CLI::ignore_case))
+        ->capture_default_str();
     app.add_option("--filters", plan.filters, "cnn: filters of each convolution")
         ->delimiter(',')
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 12))
@@ -209,6 +209,8 @@ inline int run(int argc, char** argv, const registry& activations, const run_def
             fmt::print(stderr, "etape-lab: {}\n", e.what());
         return 2;
     }
+    plan.architecture = architecture_name == "cnn" ? architecture::cnn : architecture::mlp;
+    plan.start = start_name == "pytorch" ? start::pytorch : start::suited;
 
     std::vector<activation> chosen;
     try {
@@ -281,10 +283,10 @@ inline int run(int argc, char** argv, const registry& activations, const run_def
             ? fmt::format(" split over {} processes", across->ranks())
             : std::string();
     if (speaks) {
-        fmt::print("etape-lab: {}{} on {} ({} training rows, {} test rows), {}, batch {}{}{}, {} epochs, seeds 1 to "
-                   "{}\n",
-                   shape, start_text, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(),
-                   data.test.rows(), optimizer, plan.batch_size, processes, augmentation, plan.epochs, seeds);
+        fmt::print("etape-lab: {}{} on {} ({} training rows, {} test rows), {}, batch {}{}{}, {} epoch{}, {}\n", shape,
+                   start_text, data_name == "fashion" ? "Fashion-MNIST" : "digits", data.train.rows(),
+                   data.test.rows(), optimizer, plan.batch_size, processes, augmentation, plan.epochs,
+                   plan.epochs == 1 ? "" : "s", seeds == 1 ? std::string("seed 1") : fmt::format("seeds 1 to {}", seeds));
         std::fflush(stdout); // before the progress, which goes to stderr
     }
 
