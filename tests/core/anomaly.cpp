@@ -133,3 +133,46 @@ TEST_CASE("anomaly mode: finite gradients are unchanged and nothing is thrown")
     CHECK(dx == pdx);
     CHECK(dw == pdw);
 }
+
+namespace {
+
+/// A primitive whose name is known only when the program runs: its
+/// statements' text is written then, as the others' is at compile time.
+struct named_late_op {
+    static constexpr etape::derivative_source source = etape::derivative_source::input;
+    static inline const std::string name = "named_late";
+
+    template <class T>
+    T primal(T x) const
+    {
+        return 2 * x;
+    }
+    template <class T>
+    T partial(T, T) const
+    {
+        return T(2);
+    }
+};
+
+template <class E>
+std::string text_of(const E&)
+{
+    std::string text = "[";
+    etape::detail::describe_expression<E>(text); // appends
+    return text;
+}
+
+} // namespace
+
+TEST_CASE("an expression's text: symbols, constants, binary primitives, operands past ten, a name known at run time")
+{
+    etape::tape_scope<double> scope;
+    const etape::var<double> a = 1, b = 2, c = 3;
+    CHECK(text_of(-(a * 2.0) + etape::pow(b, c) / etape::atan2(a, 0.5)) ==
+          "[-(a0 * c) + (pow(a1, a2) / atan2(a3, c))");
+    CHECK(text_of(a + b + c + a + b + c + a + b + c + a + b + c) ==
+          "[((((((((((a0 + a1) + a2) + a3) + a4) + a5) + a6) + a7) + a8) + a9) + a10) + a11");
+    static_assert(etape::detail::text_is_constant<decltype(etape::exp(a) * b)>);
+    static_assert(!etape::detail::text_is_constant<decltype(etape::apply(named_late_op{}, a) * b)>);
+    CHECK(text_of(etape::apply(named_late_op{}, a) * b) == "[named_late(a0) * a1");
+}
