@@ -48,6 +48,11 @@ TEST_CASE("lab report: a summary over seeds, a diverged run left out of the accu
     CHECK(table.find("1/3") != std::string::npos);
     CHECK(table.find("25.0%") != std::string::npos);
 
+    runs.erase(runs.begin() + 1); // one finished run: its accuracy, and no spread
+    const std::string one = etape::lab::summary_table({etape::lab::summarize(runs, 0.1)}, 0.1);
+    CHECK(one.find(" 80.0 %") != std::string::npos);
+    CHECK(one.find("±") == std::string::npos);
+
     const std::string csv = etape::lab::epochs_csv(runs);
     CHECK(csv.starts_with("activation,seed,epoch,train_loss,test_accuracy,seconds,layer1_mean,layer1_std\n"
                           "\"elu:alpha=1\",1,1,0.9,0.5,0.25,0.1,1\n"));

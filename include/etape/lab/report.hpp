@@ -119,9 +119,12 @@ inline std::string summary_table(const std::vector<activation_summary>& summarie
     std::string out = fmt::format("{:<{}}  {:>15}  {:>16}  {:>9}  {:>8}\n", "activation", width, "test accuracy",
                                   fmt::format("loss < {}", loss_target), "s/epoch", "diverged");
     for (const activation_summary& s : summaries) {
-        const std::string accuracy = s.diverged == s.runs ? "-"
-                                                          : fmt::format("{:.1f} ± {:.1f} %", 100 * s.accuracy_mean,
-                                                                        100 * s.accuracy_stddev);
+        // one finished run has no spread to show, rather than a spread of 0
+        const std::size_t finished = s.runs - s.diverged;
+        const std::string accuracy =
+            finished == 0   ? "-"
+            : finished == 1 ? fmt::format("{:.1f} %", 100 * s.accuracy_mean)
+                            : fmt::format("{:.1f} ± {:.1f} %", 100 * s.accuracy_mean, 100 * s.accuracy_stddev);
         const std::string below =
             s.reached_target == 0 ? "never"
                                   : fmt::format("epoch {:.1f} ({}/{})", s.epoch_below_mean, s.reached_target, s.runs);
