@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -17,32 +16,13 @@
 #include <etape/nn/digits.hpp>
 #include <etape/nn/fashion_mnist.hpp>
 
+#include "support/scratch_folder.hpp"
+
 namespace nn = etape::nn;
 namespace fs = std::filesystem;
+using etape_test::scratch_folder;
 
 namespace {
-
-/// A fresh folder under the system's temporary folder, removed afterwards
-/// (doctest cases may run as parallel processes: each gets its own).
-struct scratch_folder {
-    fs::path path;
-
-    scratch_folder()
-    {
-        std::random_device entropy;
-        path = fs::temp_directory_path() / ("etape_data_test_" + std::to_string(entropy()) + std::to_string(entropy()));
-        fs::create_directories(path);
-    }
-    ~scratch_folder()
-    {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    scratch_folder(const scratch_folder&) = delete;
-    scratch_folder& operator=(const scratch_folder&) = delete;
-
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_plain(const std::string& path, const std::vector<unsigned char>& bytes)
 {
@@ -346,7 +326,7 @@ TEST_CASE("read_idx_images: a gzip stream cut short or damaged names the file an
     write_plain(folder / "cut.gz", cut);
     const std::string cut_message = data_error_of([&] { (void)nn::read_idx_images<float>(folder / "cut.gz"); });
     CAPTURE(cut_message);
-    CHECK(cut_message.find(folder / "cut.gz" + ", byte ") != std::string::npos);
+    CHECK(cut_message.find((folder / "cut.gz").string() + ", byte ") != std::string::npos);
     CHECK(cut_message.find("truncated") != std::string::npos);
 
     std::vector<unsigned char> damaged = bytes;
@@ -356,7 +336,7 @@ TEST_CASE("read_idx_images: a gzip stream cut short or damaged names the file an
     const std::string damaged_message =
         data_error_of([&] { (void)nn::read_idx_images<float>(folder / "damaged.gz"); });
     CAPTURE(damaged_message);
-    CHECK(damaged_message.find(folder / "damaged.gz" + ", byte ") != std::string::npos);
+    CHECK(damaged_message.find((folder / "damaged.gz").string() + ", byte ") != std::string::npos);
     CHECK(damaged_message.find("the gzip data is damaged (zlib: ") != std::string::npos);
 }
 #else
@@ -380,22 +360,22 @@ TEST_CASE("fashion_mnist: a missing folder or file names the package, and counts
     write_gzip(folder / "train-images-idx3-ubyte.gz", idx_images(3, 28, 28));
     write_gzip(folder / "train-labels-idx1-ubyte.gz", idx_labels({1, 2, 3}));
     write_gzip(folder / "t10k-images-idx3-ubyte.gz", idx_images(2, 28, 28));
-    const std::string missing = data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path); });
+    const std::string missing = data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path()); });
     CHECK(missing.find(folder / "t10k-labels-idx1-ubyte.gz is missing") != std::string::npos);
     CHECK(missing.find("apt-get install dataset-fashion-mnist") != std::string::npos);
 
     write_plain(folder / "t10k-labels-idx1-ubyte", idx_labels({5, 6, 7})); // uncompressed is read too
-    const std::string mismatch = data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path); });
+    const std::string mismatch = data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path()); });
     CHECK(mismatch.find(folder / "t10k-labels-idx1-ubyte, byte 4: 3 labels, where") != std::string::npos);
     CHECK(mismatch.find("holds 2 images") != std::string::npos);
 
     write_plain(folder / "t10k-labels-idx1-ubyte", idx_labels({5, 6}));
-    const nn::data_split<float> small = nn::fashion_mnist<float>(folder.path);
+    const nn::data_split<float> small = nn::fashion_mnist<float>(folder.path());
     CHECK(small.train.features.shape() == etape::shape{3, 1, 28, 28});
     CHECK(small.test.labels == std::vector<std::size_t>{5, 6});
 
     write_gzip(folder / "t10k-images-idx3-ubyte.gz", idx_images(2, 14, 56));
-    CHECK(data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path); })
+    CHECK(data_error_of([&] { (void)nn::fashion_mnist<float>(folder.path()); })
               .find(folder / "t10k-images-idx3-ubyte.gz, byte 8: images of 14x56 pixels") != std::string::npos);
 }
 

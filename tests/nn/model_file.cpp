@@ -12,11 +12,9 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include <boost/hana/define_struct.hpp>
@@ -37,10 +35,12 @@
 #include <etape/nn/model_file.hpp>
 
 #include "support/check.hpp"
+#include "support/scratch_folder.hpp"
 
 namespace nn = etape::nn;
 namespace fs = std::filesystem;
 using bytes = std::vector<unsigned char>;
+using etape_test::scratch_folder;
 
 namespace {
 
@@ -99,39 +99,6 @@ struct two_layers {
 template <class T>
 struct tiny {
     BOOST_HANA_DEFINE_STRUCT(tiny, (nn::dense<T>, layer), (etape::tensor<T>, scale), (etape::tensor<T>, empty));
-};
-
-/// A new folder under the system's temporary folder, removed with all it holds.
-class scratch_folder {
-public:
-    scratch_folder()
-    {
-        std::random_device device;
-        path_ = fs::temp_directory_path() / fmt::format("etape-model-file-{:08x}{:08x}", device(), device());
-        fs::create_directory(path_);
-    }
-    scratch_folder(const scratch_folder&) = delete;
-    scratch_folder& operator=(const scratch_folder&) = delete;
-    ~scratch_folder()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] fs::path operator/(std::string_view name) const { return path_ / name; }
-    [[nodiscard]] const fs::path& path() const noexcept { return path_; }
-
-    /// The names of the entries in the folder.
-    [[nodiscard]] std::set<std::string> entries() const
-    {
-        std::set<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path_))
-            names.insert(entry.path().filename().string());
-        return names;
-    }
-
-private:
-    fs::path path_;
 };
 
 bytes read_bytes(const fs::path& path)

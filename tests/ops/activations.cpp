@@ -19,10 +19,7 @@
 using etape_test::check_unary_at;
 using etape_test::derivative_at;
 using etape_test::relative_step;
-
-namespace {
-constexpr long double tiny = 1e-30L;
-}
+using etape_test::tiny;
 
 TEST_CASE_TEMPLATE("elu: gradient at many points, several alphas", T, ETAPE_TEST_TYPES)
 {

@@ -9,10 +9,7 @@ using etape_test::check_binary_at;
 using etape_test::check_unary_at;
 using etape_test::derivative_at;
 using etape_test::relative_step;
-
-namespace {
-constexpr long double tiny = 1e-30L; // well inside float's normal range
-}
+using etape_test::tiny;
 
 TEST_CASE_TEMPLATE("exp and expm1", T, ETAPE_TEST_TYPES)
 {

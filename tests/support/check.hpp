@@ -22,6 +22,9 @@ namespace etape_test {
 /// The precisions every differentiable operation is tested in.
 #define ETAPE_TEST_TYPES float, double
 
+/// A point next to 0, well inside float's normal range.
+inline constexpr long double tiny = 1e-30L;
+
 /// The bits of a float or a double: equal bits are the same number, NaN and
 /// the sign of zero included.
 template <class T>
