@@ -21,9 +21,9 @@ fi
 jobs=${ETAPE_JOBS:-2}
 
 # ETAPE_UNITY_TESTS: each test program compiles its files four to a
-# translation unit, which takes a third off both builds' compile time
-# (docs/compile-time.md); a build without it (the default) checks that
-# every test file compiles alone.
+# translation unit, which takes a quarter off the g++ step and a sixth off
+# the sanitizer step (docs/compile-time.md); a build without it (the
+# default) checks that every test file compiles alone.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DETAPE_UNITY_TESTS=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
