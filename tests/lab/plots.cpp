@@ -9,6 +9,8 @@
 
 #include <etape/lab/plots.hpp>
 
+#include "support/scratch_folder.hpp"
+
 namespace {
 
 etape::lab::run_result run_of(const char* activation, std::vector<double> losses)
@@ -58,8 +60,8 @@ TEST_CASE("lab plots: gnuplot draws every PNG, or the lab knows it is missing")
         CHECK(etape::lab::find_program("gnuplot").empty());
         return;
     }
-    const std::filesystem::path folder = std::filesystem::temp_directory_path() / "etape_lab_plots_test";
-    std::filesystem::remove_all(folder);
+    const etape_test::scratch_folder scratch;
+    const std::filesystem::path folder = scratch / "plots"; // write_plots makes it
     const std::vector<etape::lab::run_result> runs{run_of("elu:alpha=1", {1.0, 0.5, 0.25}),
                                                    run_of("a \"quoted\" name", {2.0, 1.0, 0.5})};
     const auto written = etape::lab::write_plots(runs, folder, gnuplot);
@@ -71,5 +73,4 @@ TEST_CASE("lab plots: gnuplot draws every PNG, or the lab knows it is missing")
         CHECK(std::string(magic + 1, 3) == "PNG");
     }
     CHECK(std::distance(std::filesystem::directory_iterator(folder), std::filesystem::directory_iterator{}) == 3);
-    std::filesystem::remove_all(folder);
 }

@@ -8,6 +8,8 @@
 
 #include <etape/lab/report.hpp>
 
+#include "support/scratch_folder.hpp"
+
 namespace {
 
 etape::lab::run_result made_run(unsigned seed, double final_accuracy, double last_loss)
@@ -60,8 +62,8 @@ TEST_CASE("lab report: a summary over seeds, a diverged run left out of the accu
 
 TEST_CASE("lab report: the CSV replaces a file whole, and a failure names the path")
 {
-    const std::filesystem::path folder = std::filesystem::temp_directory_path() / "etape_lab_report_test";
-    std::filesystem::create_directories(folder);
+    const etape_test::scratch_folder scratch;
+    const std::filesystem::path& folder = scratch.path();
     const std::filesystem::path file = folder / "runs.csv";
     etape::lab::write_atomically(file, "old,contents\n");
     etape::lab::write_atomically(file, "a,b\n1,2\n");
@@ -71,5 +73,4 @@ TEST_CASE("lab report: the CSV replaces a file whole, and a failure names the pa
     const std::string expected = "etape-lab: cannot write " + (folder / "no such folder" / "x.csv").string();
     CHECK_THROWS_WITH_AS(etape::lab::write_atomically(folder / "no such folder" / "x.csv", "x"),
                          doctest::Contains(expected.c_str()), std::runtime_error);
-    std::filesystem::remove_all(folder);
 }

@@ -20,8 +20,11 @@
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/optimizer_file.hpp>
 
+#include "support/scratch_folder.hpp"
+
 namespace nn = etape::nn;
 namespace fs = std::filesystem;
+using etape_test::scratch_folder;
 
 namespace {
 
@@ -64,8 +67,6 @@ void train(const net<T>& model, Optimizer& optimizer, std::size_t first, std::si
     }
 }
 
-fs::path scratch(const std::string& name) { return fs::temp_directory_path() / ("etape-test-" + name); }
-
 template <class T>
 bool same_bits(net<T>& a, net<T>& b)
 {
@@ -82,7 +83,8 @@ template <class T, class Optimizer, class Options>
 void check_resume(Options options)
 {
     etape::tape_scope<T> scope;
-    const fs::path model_path = scratch("resume-model.etape"), state_path = scratch("resume-state.etape");
+    const scratch_folder folder;
+    const fs::path model_path = folder / "resume-model.etape", state_path = folder / "resume-state.etape";
 
     net<T> straight = make_net<T>();
     Optimizer straight_optimizer(straight, options);
@@ -108,8 +110,6 @@ void check_resume(Options options)
     train(resumed, optimizer, 3, 6);
     CHECK(optimizer.steps() == 6);
     CHECK(same_bits(straight, resumed));
-    fs::remove(model_path);
-    fs::remove(state_path);
 }
 
 } // namespace
@@ -133,7 +133,8 @@ TEST_CASE_TEMPLATE("a run resumed from model and optimizer files goes on bit for
 TEST_CASE("a state file that does not fit the optimizer is refused, naming the first difference")
 {
     etape::tape_scope<float> scope;
-    const fs::path path = scratch("state-mismatch.etape");
+    const scratch_folder folder;
+    const fs::path path = folder / "state-mismatch.etape";
     net<float> model = make_net<float>();
     nn::adam<float> adam(model, {.learning_rate = 0.01f});
     train(model, adam, 0, 2);
@@ -168,18 +169,17 @@ TEST_CASE("a state file that does not fit the optimizer is refused, naming the f
     CHECK_THROWS_WITH_AS(nn::load_state(double_adam, path),
                          doctest::Contains("tensor 1 'learning_rate' is float32 in the file, the optimizer holds float64"),
                          nn::model_file_error);
-    fs::remove(path);
 }
 
 TEST_CASE("a model file is not a state file")
 {
     etape::tape_scope<float> scope;
-    const fs::path path = scratch("state-from-model.etape");
+    const scratch_folder folder;
+    const fs::path path = folder / "state-from-model.etape";
     net<float> model = make_net<float>();
     nn::save(model, path);
     nn::adam<float> adam(model, {});
     CHECK_THROWS_WITH_AS(nn::load_state(adam, path),
                          doctest::Contains("tensor 0 is 'hidden.weight' [8, 5] in the file, the optimizer has 'steps' [1]"),
                          nn::model_file_error);
-    fs::remove(path);
 }
