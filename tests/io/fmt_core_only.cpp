@@ -35,7 +35,7 @@ int main()
     expect("var", fmt::format("{:>{}.2f}", x, 6), "  0.12");
     const etape::var<double> y = x * x;
     (void)y;
-    expect("tape_stats", fmt::format("{}", scope.get().stats()), "2 slots, 1 statements, 2 operands, 0 nodes, 36 bytes");
+    expect("tape_stats", fmt::format("{}", scope.get().stats()), "2 slots, 1 statement, 2 operands, 0 nodes, 36 bytes");
 
     etape::gradient_check_report<double> report;
     report.passed = true;

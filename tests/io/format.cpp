@@ -44,5 +44,5 @@ TEST_CASE("tape statistics format as a line")
     etape::var<double> x = 1.0;
     const etape::var<double> y = x * x + 1;
     (void)y;
-    CHECK(fmt::format("{}", scope.get().stats()) == "2 slots, 1 statements, 2 operands, 0 nodes, 36 bytes");
+    CHECK(fmt::format("{}", scope.get().stats()) == "2 slots, 1 statement, 2 operands, 0 nodes, 36 bytes");
 }

@@ -97,7 +97,7 @@ TEST_CASE("invalid input: tape limits, growth, positions and adjoints")
         t.clear();
         CHECK_THROWS_WITH_AS(t.rewind(later),
                              "etape: rewind to a position (3 slots, 2 operands, 0 nodes) that is not on this "
-                             "tape's recording (1 slots)",
+                             "tape's recording (1 slot)",
                              etape::tape_error);
         etape::tape_position no_slots;
         no_slots.slots = 0;

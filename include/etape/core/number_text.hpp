@@ -1,5 +1,5 @@
-// Shortest round-trip text of a number, for error messages.
-// Layer: core.
+// Numbers as text for messages: a number's shortest round-trip text, and a
+// count with its noun ("1 slot", "3 slots"). Layer: core.
 #pragma once
 
 #include <charconv>
@@ -14,6 +14,13 @@ template <class T>
     char buffer[64];
     const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
     return std::string(buffer, result.ptr);
+}
+
+/// "1 slot", "0 slots", "3 slots": the count, then the noun, in the plural
+/// unless the count is 1.
+[[nodiscard]] inline std::string counted(unsigned long long count, const char* noun)
+{
+    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
 /// Throws std::invalid_argument(before + number_text(value) + after). Out of

@@ -13,6 +13,7 @@
 #include <etape/core/config.hpp>
 #include <etape/core/errors.hpp>
 #include <etape/core/node_arena.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/recording_marks.hpp>
 #include <etape/core/tape_anomalies.hpp>
 #include <etape/core/tape_readers.hpp>
@@ -62,10 +63,9 @@ public:
     void rewind(const tape_position& p)
     {
         if (!is_on_recording(p))
-            throw tape_error("etape: rewind to a position (" + std::to_string(p.slots) + " slots, " +
-                             std::to_string(p.operands) + " operands, " + std::to_string(p.nodes) +
-                             " nodes) that is not on this tape's recording (" + std::to_string(this->size()) +
-                             " slots)");
+            throw tape_error("etape: rewind to a position (" + counted(p.slots, "slot") + ", " +
+                             counted(p.operands, "operand") + ", " + counted(p.nodes, "node") +
+                             ") that is not on this tape's recording (" + counted(this->size(), "slot") + ")");
         start_generation(p.slots); // may throw: before anything changes
         peak_bytes_ = std::max(peak_bytes_, recording_bytes());
         destroy_nodes_after(p.nodes);

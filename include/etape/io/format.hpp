@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include <etape/core/gradient_check.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/tape.hpp>
 #include <etape/core/var.hpp>
 #include <etape/io/value_format.hpp>
@@ -36,8 +37,10 @@ struct fmt::formatter<etape::tape_stats> {
     template <class Context>
     auto format(const etape::tape_stats& s, Context& ctx) const
     {
-        return etape::detail::format_into(ctx.out(), "{} slots, {} statements, {} operands, {} nodes, {} bytes",
-                                          s.slots, s.statements, s.operands, s.nodes, s.bytes);
+        using etape::detail::counted;
+        return etape::detail::format_into(ctx.out(), "{}, {}, {}, {}, {}", counted(s.slots, "slot"),
+                                          counted(s.statements, "statement"), counted(s.operands, "operand"),
+                                          counted(s.nodes, "node"), counted(s.bytes, "byte"));
     }
 };
 

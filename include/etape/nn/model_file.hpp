@@ -30,6 +30,7 @@
 
 #include <fmt/core.h>
 
+#include <etape/core/number_text.hpp>
 #include <etape/nn/reflect.hpp>
 
 static_assert(std::endian::native == std::endian::little,
@@ -180,8 +181,6 @@ auto list_tensors(Model& model)
 }
 
 inline std::string system_message(int error) { return std::generic_category().message(error); }
-
-inline std::string byte_count(std::uint64_t n) { return fmt::format("{} byte{}", n, n == 1 ? "" : "s"); }
 
 /// "89 65 74"
 inline std::string hex_bytes(std::span<const unsigned char> bytes)
@@ -482,7 +481,8 @@ inline std::vector<file_tensor> read_model_file(std::span<const unsigned char> f
 
     if (file.size() > length)
         header.fail(fmt::format("{} after the end of the model (its header gives its length as {})",
-                                byte_count(file.size() - length), byte_count(length)));
+                                etape::detail::counted(file.size() - length, "byte"),
+                                etape::detail::counted(length, "byte")));
     if (file.size() < length || file.size() < model_file_header_size + model_file_checksum_size) {
         // Cut short: the tensors as far as they go say where.
         field_reader in(file, model_file_header_size, true, path);
@@ -490,7 +490,7 @@ inline std::vector<file_tensor> read_model_file(std::span<const unsigned char> f
         in.set_section("the checksum");
         (void)in.take(model_file_checksum_size);
         in.fail(fmt::format("truncated at byte {}: its header gives its length as {}", file.size(),
-                            byte_count(length)));
+                            etape::detail::counted(length, "byte")));
     }
 
     const std::size_t end = file.size() - model_file_checksum_size;
@@ -505,8 +505,8 @@ inline std::vector<file_tensor> read_model_file(std::span<const unsigned char> f
     field_reader in(file.first(end), model_file_header_size, false, path);
     std::vector<file_tensor> tensors = read_tensors(in, count);
     if (in.at() != end)
-        in.fail(fmt::format("{} between the last tensor and the checksum (from byte {})", byte_count(end - in.at()),
-                            in.at()));
+        in.fail(fmt::format("{} between the last tensor and the checksum (from byte {})",
+                            etape::detail::counted(end - in.at(), "byte"), in.at()));
     return tensors;
 }
 
