@@ -8,20 +8,19 @@
 //   ./cnn_fashion [epochs] [training rows]        (defaults: 4, all 60,000)
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <numeric>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include <boost/hana/define_struct.hpp>
 #include <fmt/core.h>
 
 #include <etape/nn.hpp>
+
+#include "count_argument.hpp"
 
 namespace nn = etape::nn;
 
@@ -77,34 +76,19 @@ class_scores score(const fashion_cnn& model, const nn::dataset<float>& data)
     return scores;
 }
 
-/// A positive whole number, or nothing.
-std::optional<std::size_t> positive(std::string_view text)
-{
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc{} || end != text.data() + text.size() || value == 0)
-        return std::nullopt;
-    return value;
-}
-
 int main(int argc, char** argv)
 {
     std::size_t epochs = 4, training_rows = 0;
     if (argc > 1) {
-        const auto e = positive(argv[1]);
-        if (!e) {
-            fmt::print(stderr, "cnn_fashion: epochs must be a whole number of at least 1, got '{}'\n", argv[1]);
+        const auto e = count_argument("cnn_fashion", "epochs", argv[1], 1);
+        if (!e)
             return 2;
-        }
         epochs = *e;
     }
     if (argc > 2) {
-        const auto r = positive(argv[2]);
-        if (!r) {
-            fmt::print(stderr, "cnn_fashion: training rows must be a whole number of at least 1, got '{}'\n",
-                       argv[2]);
+        const auto r = count_argument("cnn_fashion", "training rows", argv[2], 1);
+        if (!r)
             return 2;
-        }
         training_rows = *r;
     }
 
@@ -130,8 +114,8 @@ int main(int argc, char** argv)
     nn::random_generator random(1);
     nn::initialize(model, random);
     fmt::print("{}\n", nn::summary(model));
-    fmt::print("{}: {} training and {} test images of {}x{}; Adam 1e-3, batch 32, {} epochs\n\n", data_name,
-               data.train.rows(), data.test.rows(), side, side, epochs);
+    fmt::print("{}: {} training and {} test images of {}x{}; Adam 1e-3, batch 32, {} epoch{}\n\n", data_name,
+               data.train.rows(), data.test.rows(), side, side, epochs, epochs == 1 ? "" : "s");
 
     nn::batch_loader<float> loader(data.train, 32, random.split());
     nn::adam<float> optimizer(model, {.learning_rate = 1e-3f});
@@ -161,6 +145,7 @@ int main(int argc, char** argv)
             static_cast<double>(scores.right[c]) / static_cast<double>(std::max<std::size_t>(1, scores.seen[c]));
         fmt::print("  {:>12}  {:5.1f} %\n", name, 100 * share);
     }
-    fmt::print("\n{} CNN with ELU: test accuracy {:.1f} % after {} epochs\n", data_name, 100 * accuracy, epochs);
+    fmt::print("\n{} CNN with ELU: test accuracy {:.1f} % after {} epoch{}\n", data_name, 100 * accuracy, epochs,
+               epochs == 1 ? "" : "s");
     return 0;
 }

@@ -4,9 +4,11 @@
 // suits it), printing each layer's weight-gradient norm at initialisation
 // and after training, the ratio of the first layer's to the last's, and the
 // test accuracy; with gnuplot installed it also draws deep_mlp.png. Run:
-//   ./deep_mlp [layers] [epochs]
-#include <cstdlib>
+//   ./deep_mlp [layers] [epochs]                  (defaults 16 and 5; at most 256 and 1000)
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,19 +19,29 @@
 #include <etape/lab/plots.hpp>
 #include <etape/nn/digits.hpp>
 
+#include "count_argument.hpp"
+
+constexpr std::size_t default_layers = 16, default_epochs = 5;
+
 int main(int argc, char** argv)
 {
-    const std::size_t depth = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 16;
-    const std::size_t epochs = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 5;
-    if (depth == 0 || epochs == 0) {
-        fmt::print(stderr, "deep_mlp: layers and epochs must be at least 1\n");
+    if (argc > 3) {
+        fmt::print(stderr, "deep_mlp: usage: deep_mlp [layers] [epochs]\n");
         return 2;
     }
+    const std::optional<std::size_t> layers =
+        argc > 1 ? count_argument("deep_mlp", "layers", argv[1], 1, 256) : std::optional(default_layers);
+    const std::optional<std::size_t> epoch_count =
+        argc > 2 ? count_argument("deep_mlp", "epochs", argv[2], 1, 1000) : std::optional(default_epochs);
+    if (!layers || !epoch_count)
+        return 2;
+    const std::size_t depth = *layers, epochs = *epoch_count;
     const auto digits = etape::nn::digits<float>();
     const etape::lab::registry registry = etape::lab::registry::builtin();
     const etape::lab::protocol protocol{.hidden = std::vector<std::size_t>(depth, 64), .epochs = epochs};
 
-    fmt::print("MLP 64-{}x64-10 on digits, Adam 1e-3, batch 32, {} epochs, seed 1\n", depth, epochs);
+    fmt::print("MLP 64-{}x64-10 on digits, Adam 1e-3, batch 32, {} epoch{}, seed 1\n", depth, epochs,
+               epochs == 1 ? "" : "s");
     fmt::print("weight-gradient norm per layer (1 = next to the input), at initialisation | after training\n\n");
     std::vector<etape::lab::run_result> runs;
     for (const char* name : {"elu", "relu", "selu", "tanh", "sigmoid"})
@@ -63,7 +75,9 @@ int main(int argc, char** argv)
     }
     std::string script = "set terminal pngcairo size 900,560 noenhanced\nset output 'deep_mlp.png'\nset grid\n"
                          "set logscale y\nset key outside right\nset xlabel 'hidden layer (1 = next to the input)'\n"
-                         "set ylabel 'weight-gradient norm at initialisation'\nset title 'gradient norm in depth'\nplot ";
+                         "set ylabel 'weight-gradient norm at initialisation'\nset title 'gradient norm in depth'\n";
+    // whole layers on the x axis, half a layer of margin on each side (one layer included)
+    script += fmt::format("set xrange [0.5:{}.5]\nset xtics {}\nplot ", depth, std::max<std::size_t>(1, depth / 8));
     for (std::size_t k = 0; k < runs.size(); ++k)
         script += fmt::format("{}'-' using 1:2 with linespoints title '{}'", k == 0 ? "" : ", ", runs[k].activation);
     script += "\n";

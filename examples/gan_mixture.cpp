@@ -11,7 +11,6 @@
 //   ./gan_mixture [training steps] [seeds]
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -37,6 +36,8 @@
 #include <etape/nn/optimizer.hpp>
 #include <etape/nn/parameters.hpp>
 #include <etape/nn/random.hpp>
+
+#include "count_argument.hpp"
 
 namespace nn = etape::nn;
 
@@ -208,18 +209,6 @@ run_result train_gan(std::uint64_t seed, std::size_t steps)
     return result;
 }
 
-/// argv's count `text`, 1 to `largest`; prints a one-line error naming `what` otherwise.
-std::optional<std::size_t> parse_count(std::string_view what, std::string_view text, std::size_t largest)
-{
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc{} || end != text.data() + text.size() || value == 0 || value > largest) {
-        fmt::print(stderr, "gan_mixture: {} must be a whole number from 1 to {}, got '{}'\n", what, largest, text);
-        return std::nullopt;
-    }
-    return value;
-}
-
 /// One activation's runs over the seeds.
 struct activation_runs {
     std::string name;
@@ -292,17 +281,19 @@ int main(int argc, char** argv)
         return 2;
     }
     const std::optional<std::size_t> steps =
-        argc > 1 ? parse_count("training steps", argv[1], 1'000'000) : std::optional(default_steps);
+        argc > 1 ? count_argument("gan_mixture", "training steps", argv[1], 1, 1'000'000)
+                 : std::optional(default_steps);
     const std::optional<std::size_t> seeds =
-        argc > 2 ? parse_count("seeds", argv[2], 100) : std::optional(default_seeds);
+        argc > 2 ? count_argument("gan_mixture", "seeds", argv[2], 1, 100) : std::optional(default_seeds);
     if (!steps || !seeds)
         return 2;
 
     fmt::print("GAN on {} Gaussians on a circle of radius {} (std {}). Generator {}-{}-{}-{}-2 from standard normal "
                "noise, discriminator 2-{}-{}-{}-1;\nnon-saturating loss (binary cross-entropy with logits), Adam {} "
-               "(beta1 {}) for both, batch {}, {} steps; seeds 1 to {}, the same for ELU and ReLU.\n",
+               "(beta1 {}) for both, batch {}, {} step{}; {}, the same for ELU and ReLU.\n",
                mode_count, ring_radius, mode_std, noise_width, hidden_width, hidden_width, hidden_width, hidden_width,
-               hidden_width, hidden_width, learning_rate, beta1, batch_size, *steps, *seeds);
+               hidden_width, hidden_width, learning_rate, beta1, batch_size, *steps, *steps == 1 ? "" : "s",
+               *seeds == 1 ? std::string("seed 1") : fmt::format("seeds 1 to {}", *seeds));
     fmt::print(
         "Scored on {} generated samples: a sample is near a mode within {} (3 std) of the nearest centre; a mode "
         "is covered when at least {} samples (1 %) are near it.\n",

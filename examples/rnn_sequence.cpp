@@ -11,10 +11,8 @@
 // predicts 1, the target's mean (MSE 1/6). Run:
 //   ./rnn_sequence [length] [training steps]      (defaults 50 and 5000)
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -23,6 +21,8 @@
 #include <fmt/core.h>
 
 #include <etape/nn.hpp>
+
+#include "count_argument.hpp"
 
 namespace nn = etape::nn;
 
@@ -153,34 +153,19 @@ void print_verdict(std::string_view name, double mse, double baseline)
         fmt::print("{}, not below it\n", against);
 }
 
-/// A whole number of at least `least`, or nothing.
-std::optional<std::size_t> at_least(std::string_view text, std::size_t least)
-{
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc{} || end != text.data() + text.size() || value < least)
-        return std::nullopt;
-    return value;
-}
-
 int main(int argc, char** argv)
 {
     std::size_t length = default_length, training_steps = default_training_steps;
     if (argc > 1) {
-        const auto l = at_least(argv[1], 2);
-        if (!l) {
-            fmt::print(stderr, "rnn_sequence: length must be a whole number of at least 2, got '{}'\n", argv[1]);
+        const auto l = count_argument("rnn_sequence", "length", argv[1], 2);
+        if (!l)
             return 2;
-        }
         length = *l;
     }
     if (argc > 2) {
-        const auto s = at_least(argv[2], 1);
-        if (!s) {
-            fmt::print(stderr, "rnn_sequence: training steps must be a whole number of at least 1, got '{}'\n",
-                       argv[2]);
+        const auto s = count_argument("rnn_sequence", "training steps", argv[2], 1);
+        if (!s)
             return 2;
-        }
         training_steps = *s;
     }
 
