@@ -176,11 +176,12 @@ int main(int argc, char** argv)
     fmt::print("The adding problem: {} steps of (value uniform in [0, 1], marker); the markers pick one value in "
                "each half,\nand the target is their sum.\n",
                length);
-    fmt::print("Training: {} steps of {} fresh sequences, Adam from learning rate {} down to 0 (cosine), gradient "
+    fmt::print("Training: {} step{} of {} fresh sequences, Adam from learning rate {} down to 0 (cosine), gradient "
                "norm\nclipped at {}, hidden width {}, a linear readout of the last hidden state; seed 1. Uniform "
                "init:\nPyTorch's, every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden)); orthogonal init: "
                "weight_hh\na random orthogonal matrix instead.\n",
-               training_steps, batch_size, initial_learning_rate, max_gradient_norm, hidden_width);
+               training_steps, training_steps == 1 ? "" : "s", batch_size, initial_learning_rate, max_gradient_norm,
+               hidden_width);
     fmt::print("Test: {} held-out sequences. Trivial baseline (always predict {}, the target's mean): test MSE "
                "{:.4f}\n",
                test_size, baseline_prediction, baseline);
