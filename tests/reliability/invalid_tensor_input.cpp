@@ -79,7 +79,7 @@ TEST_CASE_TEMPLATE("invalid input: value and active tensors", T, ETAPE_TEST_TYPE
     const std::vector<T> three{1, 2, 3};
     CHECK_THROWS_WITH_AS(etape::tensor<T>({2, 2}, three), "etape: 3 values for a tensor of shape [2, 2]",
                          etape::shape_error);
-    CHECK_THROWS_WITH_AS(etape::tensor<T>({2, 2}, {T(1)}), "etape: 1 values for a tensor of shape [2, 2]",
+    CHECK_THROWS_WITH_AS(etape::tensor<T>({2, 2}, {T(1)}), "etape: 1 value for a tensor of shape [2, 2]",
                          etape::shape_error);
     CHECK_THROWS_AS(etape::tensor<T>(etape::shape{}, std::span<const T>()), etape::shape_error);
     CHECK_THROWS_AS(etape::tensor<T>({0}, three), etape::shape_error);

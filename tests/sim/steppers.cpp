@@ -711,7 +711,7 @@ TEST_CASE("a derivative with another number of elements than the state is reject
         return etape::active_tensor<double>(etape::tensor<double>(etape::shape{}, {0.5}));
     };
     const std::string message = message_of<sim::state_size_error>([&] { (void)sim::rk4_step(scalar, 0.0, y, 0.1); });
-    CHECK(contains(message, "etape::sim::rk4_step: the derivative has 1 elements for a state of 3"));
+    CHECK(contains(message, "etape::sim::rk4_step: the derivative has 1 element for a state of 3"));
     CHECK_THROWS_AS((void)sim::integrate_dormand_prince(scalar, y, 0.0, 1.0), sim::state_size_error);
     const auto acceleration = [&](const etape::active_tensor<double>& q) {
         return etape::active_tensor<double>(etape::tensor<double>(etape::shape{2}, {-q.values()[0], 0.0}));

@@ -24,6 +24,7 @@
 #include <mpi.h>
 
 #include <etape/core/gradient.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/tape.hpp>
 #include <etape/core/var.hpp>
 #include <etape/mpi/calls.hpp>
@@ -211,7 +212,7 @@ private:
         throw model_mismatch(
             "etape::mpi::data_parallel: rank " + std::to_string(lowest.rank) + "'s model differs from rank 0's at " +
             "parameter " + std::to_string(at) + ": " + theirs + " on rank " + std::to_string(lowest.rank) + ", " +
-            ours + " on rank 0 (" + std::to_string(first.size()) + " parameters on rank 0)");
+            ours + " on rank 0 (" + etape::detail::counted(first.size(), "parameter") + " on rank 0)");
     }
 
     void find_readers(const tape<T>& t, slot_index top)

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <etape/core/number_text.hpp>
 #include <etape/nn/data/digits_values.hpp>
 #include <etape/nn/data/input_file.hpp>
 #include <etape/nn/dataset.hpp>
@@ -104,7 +105,7 @@ template <std::floating_point T>
             at = comma + 1;
         }
         if (field < pixels)
-            fail(line.size(), std::to_string(field + 1) + " values, expected 65 (64 pixels, then the label)");
+            fail(line.size(), etape::detail::counted(field + 1, "value") + ", expected 65 (64 pixels, then the label)");
     }
     if (labels.empty())
         throw data_error("etape: " + path + " holds no rows");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <etape/core/number_text.hpp>
 #include <etape/nn/random.hpp>
 
 namespace etape::nn {
@@ -73,8 +74,8 @@ template <class T>
 void fill_orthogonal(std::span<T> w, std::size_t rows, std::size_t cols, random_generator& random, double gain = 1.0)
 {
     if (rows * cols != w.size())
-        throw std::invalid_argument("etape::nn::fill_orthogonal: " + std::to_string(w.size()) +
-                                    " values for a matrix of " + std::to_string(rows) + " x " + std::to_string(cols));
+        throw std::invalid_argument("etape::nn::fill_orthogonal: " + etape::detail::counted(w.size(), "value") +
+                                    " for a matrix of " + std::to_string(rows) + " x " + std::to_string(cols));
     // orthonormalise the shorter side's vectors, each of the longer side's length
     const bool by_rows = rows <= cols;
     const std::size_t count = by_rows ? rows : cols, length = by_rows ? cols : rows;

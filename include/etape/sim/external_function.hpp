@@ -35,6 +35,7 @@
 
 #include <etape/core/active_tape.hpp>
 #include <etape/core/config.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/tensor.hpp>
@@ -181,10 +182,10 @@ private:
                 if (!is_guard(c[g]))
                     throw external_function_error(
                         "etape::sim::external: the reverse of '" + std::string(name) + "' wrote " +
-                        (g < external_guard ? std::to_string(external_guard - g) + " element(s) before"
-                                            : std::to_string(g - end + 1) + " element(s) past the end of") +
-                        " the adjoints of its input " + std::to_string(k) + " (" + std::to_string(inputs[k].count) +
-                        " elements): outside what it declared");
+                        (g < external_guard ? etape::detail::counted(external_guard - g, "element") + " before"
+                                            : etape::detail::counted(g - end + 1, "element") + " past the end of") +
+                        " the adjoints of its input " + std::to_string(k) + " (" +
+                        etape::detail::counted(inputs[k].count, "element") + "): outside what it declared");
         }
         for (std::size_t k = 0; k < inputs.size(); ++k)
             for (std::size_t i = 0; i < inputs[k].count; ++i)

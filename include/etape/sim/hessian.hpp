@@ -35,6 +35,7 @@
 
 #include <etape/core/active_tape.hpp>
 #include <etape/core/gradient.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/var.hpp>
 #include <etape/sim/dual.hpp>
 #include <etape/sim/dual_functions.hpp> // what f calls beyond + - * /: exp, elu, ... on duals
@@ -72,8 +73,8 @@ inline void require_direction_size(const char* who, std::size_t inputs, std::siz
 {
     if (direction != inputs)
         throw std::invalid_argument(std::string("etape::sim::") + who + ": the direction v has " +
-                                    std::to_string(direction) + " elements for " + std::to_string(inputs) +
-                                    " inputs x");
+                                    etape::detail::counted(direction, "element") + " for " +
+                                    etape::detail::counted(inputs, "input") + " x");
 }
 
 /// Records f at x along v on the active tape, rewound before returning:

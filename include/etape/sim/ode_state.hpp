@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <etape/core/number_text.hpp>
 #include <etape/core/var.hpp>
 #include <etape/ops/arithmetic.hpp>
 #include <etape/sim/errors.hpp>
@@ -160,8 +161,8 @@ void require_same_size(const char* who, const S& y, const S& k)
     const std::size_t want = state_traits<S>::size(y);
     const std::size_t got = state_traits<S>::size(k);
     if (got != want) [[unlikely]]
-        throw state_size_error(std::string("etape::sim::") + who + ": the derivative has " + std::to_string(got) +
-                               " elements for a state of " + std::to_string(want));
+        throw state_size_error(std::string("etape::sim::") + who + ": the derivative has " +
+                               etape::detail::counted(got, "element") + " for a state of " + std::to_string(want));
 }
 
 /// f(t, y) as an S, checked against y's size.

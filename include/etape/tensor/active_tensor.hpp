@@ -12,6 +12,7 @@
 #include <string>
 
 #include <etape/core/active_tape.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/core/var.hpp>
 #include <etape/tensor/shape.hpp>
 #include <etape/tensor/tensor.hpp>
@@ -94,7 +95,7 @@ public:
     {
         if (flat >= size())
                 throw std::out_of_range("etape: index " + std::to_string(flat) + " out of range for " +
-                                        std::to_string(size()) + " elements of " + shape_.to_string());
+                                        etape::detail::counted(size(), "element") + " of " + shape_.to_string());
         return var<T>::with_stamp(first_ + static_cast<slot_index>(flat), values_[flat], stamp_);
     }
 

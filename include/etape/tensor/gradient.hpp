@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include <etape/core/gradient.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/tensor/active_tensor.hpp>
 #include <etape/tensor/tensor.hpp>
 
@@ -63,8 +64,8 @@ void sweep_cotangent_from(tape<T>& t, const active_tensor<T>& y, std::span<const
                           bool y_adjoints_read)
 {
     if (dy.size() != y.size())
-        throw shape_error("etape::vjp: a cotangent of " + std::to_string(dy.size()) + " values for a tensor of shape " +
-                          y.shape().to_string());
+        throw shape_error("etape::vjp: a cotangent of " + etape::detail::counted(dy.size(), "value") +
+                          " for a tensor of shape " + y.shape().to_string());
     require_recorded(t, y);
     const slot_range outputs{y.first_slot(), static_cast<slot_index>(y.size())};
     if (y_adjoints_read || y.size() == 0)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <etape/core/config.hpp>
+#include <etape/core/number_text.hpp>
 #include <etape/tensor/shape.hpp>
 
 namespace etape {
@@ -89,7 +90,7 @@ private:
     static std::shared_ptr<std::vector<T>> copy_of(std::span<const T> values, const etape::shape& s)
     {
         if (values.size() != s.size())
-            throw shape_error("etape: " + std::to_string(values.size()) + " values for a tensor of shape " +
+            throw shape_error("etape: " + etape::detail::counted(values.size(), "value") + " for a tensor of shape " +
                               s.to_string());
         return std::make_shared<std::vector<T>>(values.begin(), values.end());
     }

@@ -25,11 +25,11 @@ TEST_CASE("a reverse callback writing past an input's adjoints is reported, nami
             });
         const etape::var<double> loss = etape::sum(y);
         const std::string expected =
-            overrun < 0 ? "etape::sim::external: the reverse of 'leaky block' wrote 1 element(s) before the adjoints "
+            overrun < 0 ? "etape::sim::external: the reverse of 'leaky block' wrote 1 element before the adjoints "
                           "of its input 1 (4 elements): outside what it declared"
                         : "etape::sim::external: the reverse of 'leaky block' wrote " + std::to_string(overrun) +
-                              " element(s) past the end of the adjoints of its input 1 (4 elements): outside what it "
-                              "declared";
+                              (overrun == 1 ? " element" : " elements") +
+                              " past the end of the adjoints of its input 1 (4 elements): outside what it declared";
         CHECK_THROWS_WITH_AS((void)etape::gradient(loss, x), expected.c_str(), etape::sim::external_function_error);
     }
 }
