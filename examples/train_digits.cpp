@@ -1,6 +1,7 @@
 // Trains an ELU network on the embedded 8x8 digits, prints its summary, the
 // loss and test accuracy of each epoch, saves it, and loads the file into a
-// fresh model that scores the same. Run: ./train_digits [model-file]
+// fresh model that scores the same. Run: ./train_digits [model-file]; the file
+// is digits_net.etape in the current folder unless named.
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
@@ -42,8 +43,7 @@ double accuracy(const digits_net& model, const nn::dataset<float>& data)
 
 int main(int argc, char** argv)
 {
-    const std::filesystem::path file =
-        argc > 1 ? std::filesystem::path(argv[1]) : std::filesystem::temp_directory_path() / "digits_net.etape";
+    const std::filesystem::path file = argc > 1 ? argv[1] : "digits_net.etape";
     etape::tape_scope<float> scope;
     const nn::data_split<float> digits = nn::digits<float>();
 
