@@ -375,6 +375,119 @@ void initialize_recurrent(std::span<T> weight_ih, std::span<T> weight_hh, std::s
     fill_uniform(bias_hh, bound, random);
 }
 
+// What differs between a cell whose state is h alone and the LSTM's {h, c}.
+
+/// Throws naming the cell unless the state goes with a step's input x.
+template <class T>
+void check_states(const layer_name& cell, const shape& x, const active_tensor<T>& h, std::size_t hidden)
+{
+    check_state(cell, x, h.shape(), hidden, "h");
+}
+template <class T>
+void check_states(const layer_name& cell, const shape& x, const lstm_state<T>& state, std::size_t hidden)
+{
+    check_state(cell, x, state.h.shape(), hidden, "h");
+    check_state(cell, x, state.c.shape(), hidden, "c");
+}
+
+/// The cell's output: h.
+template <class T>
+[[nodiscard]] const active_tensor<T>& output_of(const active_tensor<T>& h) noexcept
+{
+    return h;
+}
+template <class T>
+[[nodiscard]] const active_tensor<T>& output_of(const lstm_state<T>& state) noexcept
+{
+    return state.h;
+}
+
+/// f(h), or f(h) then f(c).
+template <class T, class F>
+void for_each_part(const active_tensor<T>& h, F&& f)
+{
+    f(h);
+}
+template <class T, class F>
+void for_each_part(const lstm_state<T>& state, F&& f)
+{
+    f(state.h);
+    f(state.c);
+}
+
+/// What rnn_cell, gru_cell and lstm_cell share: a step from an input or from
+/// its projection, with the checks of its shapes and of its output in
+/// anomaly mode, the zero state, the drawing of the parameters and the
+/// sizes. `Cell` holds the parameters weight_ih [gates hidden, inputs],
+/// weight_hh [gates hidden, hidden], bias_ih and bias_hh [gates hidden],
+/// and `cell(projection, state)`, its step from x W_ih^T, which this class
+/// calls as a friend.
+template <class Cell, std::floating_point T, class State>
+struct recurrent_cell_base : layer_name {
+    using value_type = T;
+    using state_type = State;
+
+    /// One step: the new state for x [batch, inputs] and a state of
+    /// [batch, hidden] tensors, or x [inputs] and a state of [hidden] ones.
+    /// x is a value tensor, an active tensor or a tensor expression. A wrong
+    /// width or state shape throws shape_error naming the layer (and the
+    /// state, h or c, of the wrong shape).
+    template <class X>
+        requires tensor_argument<X, T>
+    [[nodiscard]] State operator()(const X& x, const State& state) const
+    {
+        check_width(*this, x.shape(), inputs(), "an input");
+        check_states(*this, x.shape(), state, hidden());
+        const anomaly_context<T> context(active_tape<T>(), name());
+        State next = self().cell(matmul(x, self().weight_ih, transpose::no, transpose::yes), state);
+        for_each_part(next, [&](const active_tensor<T>& part) { check_forward(x, part); });
+        return next;
+    }
+
+    /// One step from the input's projection x W_ih^T ([batch, gates hidden]
+    /// or [gates hidden]) instead of x: what nn::unroll calls after
+    /// projecting every step's input in one matmul.
+    [[nodiscard]] State step_from_projection(const active_tensor<T>& projection, const State& state) const
+    {
+        check_width(*this, projection.shape(), Cell::gates * hidden(), "an input projection");
+        check_states(*this, projection.shape(), state, hidden());
+        const anomaly_context<T> context(active_tape<T>(), name());
+        State next = self().cell(projection, state);
+        for_each_part(next, [&](const active_tensor<T>& part) { check_forward(projection, part); });
+        return next;
+    }
+
+    /// The zero state for a batch ([batch, hidden]) or one sample ([hidden]).
+    [[nodiscard]] State zero_state(std::size_t batch) const { return zeros({batch, hidden()}); }
+    [[nodiscard]] State zero_state() const { return zeros({hidden()}); }
+
+    void initialize(random_generator& random)
+    {
+        Cell& cell = static_cast<Cell&>(*this);
+        initialize_recurrent(cell.weight_ih.values(), cell.weight_hh.values(), cell.bias_ih.values(),
+                             cell.bias_hh.values(), hidden(), init_, random);
+    }
+
+    [[nodiscard]] std::size_t inputs() const noexcept { return self().weight_ih.shape()[1]; }
+    [[nodiscard]] std::size_t hidden() const noexcept { return self().weight_hh.shape()[1]; }
+
+protected:
+    recurrent_cell_base(std::string_view kind, recurrent_init init) : layer_name(kind), init_(init) {}
+
+private:
+    [[nodiscard]] const Cell& self() const noexcept { return static_cast<const Cell&>(*this); }
+
+    [[nodiscard]] static State zeros(const shape& s)
+    {
+        if constexpr (std::same_as<State, lstm_state<T>>)
+            return {zeros_on_tape<T>(s), zeros_on_tape<T>(s)};
+        else
+            return zeros_on_tape<T>(s);
+    }
+
+    recurrent_init init_;
+};
+
 } // namespace detail
 
 /// Elman RNN cell, torch.nn.RNNCell: h' = activation((x W_ih^T + b_ih) +
@@ -384,71 +497,27 @@ void initialize_recurrent(std::span<T> weight_ih, std::span<T> weight_hh, std::s
 /// activation that fuses, as for dense: activation::tanh, PyTorch's
 /// default, activation::relu, or a user's callable).
 template <std::floating_point T, class Activation = activation::tanh>
-struct rnn_cell : layer_name {
+struct rnn_cell : detail::recurrent_cell_base<rnn_cell<T, Activation>, T, active_tensor<T>> {
     BOOST_HANA_DEFINE_STRUCT(rnn_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
                              (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
 
-    using value_type = T;
-    using state_type = active_tensor<T>;
     static constexpr std::size_t gates = 1;
 
     /// Parameters on the active tape, zero until nn::initialize draws them.
     rnn_cell(std::size_t inputs, std::size_t hidden, Activation activation = {},
              recurrent_init init = recurrent_init::uniform)
-        : layer_name("rnn_cell"), weight_ih(tensor<T>({detail::gate_rows("rnn_cell", gates, hidden), inputs})),
+        : detail::recurrent_cell_base<rnn_cell, T, active_tensor<T>>("rnn_cell", init),
+          weight_ih(tensor<T>({detail::gate_rows("rnn_cell", gates, hidden), inputs})),
           weight_hh(tensor<T>({hidden, hidden})), bias_ih(tensor<T>({hidden})), bias_hh(tensor<T>({hidden})),
-          activation_(activation), init_(init)
+          activation_(activation)
     {
     }
 
-    /// One step: the new state h' for x [batch, inputs] and h [batch,
-    /// hidden], or x [inputs] and h [hidden]. x is a value tensor, an active
-    /// tensor or a tensor expression. A wrong width or state shape throws
-    /// shape_error naming the layer.
-    template <class X>
-        requires tensor_argument<X, T>
-    [[nodiscard]] active_tensor<T> operator()(const X& x, const active_tensor<T>& h) const
-    {
-        detail::check_width(*this, x.shape(), inputs(), "an input");
-        detail::check_state(*this, x.shape(), h.shape(), hidden(), "h");
-        const anomaly_context<T> context(active_tape<T>(), name());
-        active_tensor<T> y = cell(matmul(x, weight_ih, transpose::no, transpose::yes), h);
-        check_forward(x, y);
-        return y;
-    }
-
-    /// One step from the input's projection x W_ih^T ([batch, hidden] or
-    /// [hidden]) instead of x: what nn::unroll calls after projecting every
-    /// step's input in one matmul.
-    [[nodiscard]] active_tensor<T> step_from_projection(const active_tensor<T>& projection,
-                                                        const active_tensor<T>& h) const
-    {
-        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
-        detail::check_state(*this, projection.shape(), h.shape(), hidden(), "h");
-        const anomaly_context<T> context(active_tape<T>(), name());
-        active_tensor<T> y = cell(projection, h);
-        check_forward(projection, y);
-        return y;
-    }
-
-    /// The zero state for a batch ([batch, hidden]) or one sample ([hidden]).
-    [[nodiscard]] active_tensor<T> zero_state(std::size_t batch) const
-    {
-        return detail::zeros_on_tape<T>({batch, hidden()});
-    }
-    [[nodiscard]] active_tensor<T> zero_state() const { return detail::zeros_on_tape<T>({hidden()}); }
-
-    void initialize(random_generator& random)
-    {
-        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
-                                     hidden(), init_, random);
-    }
-
-    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
-    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
     [[nodiscard]] const Activation& activation() const noexcept { return activation_; }
 
 private:
+    friend detail::recurrent_cell_base<rnn_cell, T, active_tensor<T>>;
+
     [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
     {
         const active_tensor<T> recurrent = matmul(h, weight_hh, transpose::no, transpose::yes);
@@ -456,7 +525,6 @@ private:
     }
 
     Activation activation_;
-    recurrent_init init_;
 };
 
 /// GRU cell, torch.nn.GRUCell, gates r (reset), z (update), n (new) in
@@ -467,64 +535,24 @@ private:
 ///   h' = (1 - z) n + z h
 /// A step is two matmul nodes and one cell node.
 template <std::floating_point T>
-struct gru_cell : layer_name {
+struct gru_cell : detail::recurrent_cell_base<gru_cell<T>, T, active_tensor<T>> {
     BOOST_HANA_DEFINE_STRUCT(gru_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
                              (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
 
-    using value_type = T;
-    using state_type = active_tensor<T>;
     static constexpr std::size_t gates = 3;
 
     /// Parameters on the active tape, zero until nn::initialize draws them.
     gru_cell(std::size_t inputs, std::size_t hidden, recurrent_init init = recurrent_init::uniform)
-        : layer_name("gru_cell"), weight_ih(tensor<T>({detail::gate_rows("gru_cell", gates, hidden), inputs})),
+        : detail::recurrent_cell_base<gru_cell, T, active_tensor<T>>("gru_cell", init),
+          weight_ih(tensor<T>({detail::gate_rows("gru_cell", gates, hidden), inputs})),
           weight_hh(tensor<T>({gates * hidden, hidden})), bias_ih(tensor<T>({gates * hidden})),
-          bias_hh(tensor<T>({gates * hidden})), init_(init)
+          bias_hh(tensor<T>({gates * hidden}))
     {
     }
-
-    /// One step: h' for x [batch, inputs] and h [batch, hidden], or x
-    /// [inputs] and h [hidden]; errors as rnn_cell's.
-    template <class X>
-        requires tensor_argument<X, T>
-    [[nodiscard]] active_tensor<T> operator()(const X& x, const active_tensor<T>& h) const
-    {
-        detail::check_width(*this, x.shape(), inputs(), "an input");
-        detail::check_state(*this, x.shape(), h.shape(), hidden(), "h");
-        const anomaly_context<T> context(active_tape<T>(), name());
-        active_tensor<T> y = cell(matmul(x, weight_ih, transpose::no, transpose::yes), h);
-        check_forward(x, y);
-        return y;
-    }
-
-    /// One step from x W_ih^T ([batch, 3 hidden] or [3 hidden]), as nn::unroll runs it.
-    [[nodiscard]] active_tensor<T> step_from_projection(const active_tensor<T>& projection,
-                                                        const active_tensor<T>& h) const
-    {
-        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
-        detail::check_state(*this, projection.shape(), h.shape(), hidden(), "h");
-        const anomaly_context<T> context(active_tape<T>(), name());
-        active_tensor<T> y = cell(projection, h);
-        check_forward(projection, y);
-        return y;
-    }
-
-    [[nodiscard]] active_tensor<T> zero_state(std::size_t batch) const
-    {
-        return detail::zeros_on_tape<T>({batch, hidden()});
-    }
-    [[nodiscard]] active_tensor<T> zero_state() const { return detail::zeros_on_tape<T>({hidden()}); }
-
-    void initialize(random_generator& random)
-    {
-        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
-                                     hidden(), init_, random);
-    }
-
-    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
-    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
 
 private:
+    friend detail::recurrent_cell_base<gru_cell, T, active_tensor<T>>;
+
     [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
     {
         const active_tensor<T> recurrent = matmul(h, weight_hh, transpose::no, transpose::yes);
@@ -532,8 +560,6 @@ private:
                                         detail::as_node_input<T>(bias_ih), detail::as_node_input<T>(bias_hh),
                                         detail::as_node_input<T>(h));
     }
-
-    recurrent_init init_;
 };
 
 /// LSTM cell, torch.nn.LSTMCell, gates i (input), f (forget), g (cell),
@@ -545,75 +571,23 @@ private:
 /// A step is two matmul nodes and one cell node, whose outputs are h' and
 /// c' (2 batch hidden slots; lstm_state holds the two views).
 template <std::floating_point T>
-struct lstm_cell : layer_name {
+struct lstm_cell : detail::recurrent_cell_base<lstm_cell<T>, T, lstm_state<T>> {
     BOOST_HANA_DEFINE_STRUCT(lstm_cell, (active_tensor<T>, weight_ih), (active_tensor<T>, weight_hh),
                              (active_tensor<T>, bias_ih), (active_tensor<T>, bias_hh));
 
-    using value_type = T;
-    using state_type = lstm_state<T>;
     static constexpr std::size_t gates = 4;
 
     /// Parameters on the active tape, zero until nn::initialize draws them.
     lstm_cell(std::size_t inputs, std::size_t hidden, recurrent_init init = recurrent_init::uniform)
-        : layer_name("lstm_cell"), weight_ih(tensor<T>({detail::gate_rows("lstm_cell", gates, hidden), inputs})),
+        : detail::recurrent_cell_base<lstm_cell, T, lstm_state<T>>("lstm_cell", init),
+          weight_ih(tensor<T>({detail::gate_rows("lstm_cell", gates, hidden), inputs})),
           weight_hh(tensor<T>({gates * hidden, hidden})), bias_ih(tensor<T>({gates * hidden})),
-          bias_hh(tensor<T>({gates * hidden})), init_(init)
+          bias_hh(tensor<T>({gates * hidden}))
     {
     }
-
-    /// One step: the new state {h', c'} for x [batch, inputs] and h, c
-    /// [batch, hidden], or x [inputs] and h, c [hidden]; errors as
-    /// rnn_cell's, naming the state (h or c) of the wrong shape.
-    template <class X>
-        requires tensor_argument<X, T>
-    [[nodiscard]] lstm_state<T> operator()(const X& x, const lstm_state<T>& state) const
-    {
-        detail::check_width(*this, x.shape(), inputs(), "an input");
-        check_states(x.shape(), state);
-        const anomaly_context<T> context(active_tape<T>(), name());
-        lstm_state<T> next = cell(matmul(x, weight_ih, transpose::no, transpose::yes), state);
-        check_forward(x, next.h);
-        check_forward(x, next.c);
-        return next;
-    }
-
-    /// One step from x W_ih^T ([batch, 4 hidden] or [4 hidden]), as nn::unroll runs it.
-    [[nodiscard]] lstm_state<T> step_from_projection(const active_tensor<T>& projection,
-                                                     const lstm_state<T>& state) const
-    {
-        detail::check_width(*this, projection.shape(), gates * hidden(), "an input projection");
-        check_states(projection.shape(), state);
-        const anomaly_context<T> context(active_tape<T>(), name());
-        lstm_state<T> next = cell(projection, state);
-        check_forward(projection, next.h);
-        check_forward(projection, next.c);
-        return next;
-    }
-
-    [[nodiscard]] lstm_state<T> zero_state(std::size_t batch) const
-    {
-        return {detail::zeros_on_tape<T>({batch, hidden()}), detail::zeros_on_tape<T>({batch, hidden()})};
-    }
-    [[nodiscard]] lstm_state<T> zero_state() const
-    {
-        return {detail::zeros_on_tape<T>({hidden()}), detail::zeros_on_tape<T>({hidden()})};
-    }
-
-    void initialize(random_generator& random)
-    {
-        detail::initialize_recurrent(weight_ih.values(), weight_hh.values(), bias_ih.values(), bias_hh.values(),
-                                     hidden(), init_, random);
-    }
-
-    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
-    [[nodiscard]] std::size_t hidden() const noexcept { return weight_hh.shape()[1]; }
 
 private:
-    void check_states(const shape& x, const lstm_state<T>& state) const
-    {
-        detail::check_state(*this, x, state.h.shape(), hidden(), "h");
-        detail::check_state(*this, x, state.c.shape(), hidden(), "c");
-    }
+    friend detail::recurrent_cell_base<lstm_cell, T, lstm_state<T>>;
 
     [[nodiscard]] lstm_state<T> cell(const active_tensor<T>& projection, const lstm_state<T>& state) const
     {
@@ -622,8 +596,6 @@ private:
                                          detail::as_node_input<T>(bias_ih), detail::as_node_input<T>(bias_hh),
                                          detail::as_node_input<T>(state.c), state.h.shape());
     }
-
-    recurrent_init init_;
 };
 
 /// What nn::unroll runs: rnn_cell, gru_cell, lstm_cell, or a user's cell
@@ -650,30 +622,6 @@ concept sequence_of =
                                                 std::same_as<std::ranges::range_value_t<const S>, active_tensor<T>>));
 
 namespace detail {
-
-template <class T>
-[[nodiscard]] const active_tensor<T>& output_of(const active_tensor<T>& h) noexcept
-{
-    return h;
-}
-template <class T>
-[[nodiscard]] const active_tensor<T>& output_of(const lstm_state<T>& state) noexcept
-{
-    return state.h;
-}
-
-/// Throws naming the cell unless the state goes with a step's input x.
-template <class T>
-void check_states(const layer_name& cell, const shape& x, const active_tensor<T>& h, std::size_t hidden)
-{
-    check_state(cell, x, h.shape(), hidden, "h");
-}
-template <class T>
-void check_states(const layer_name& cell, const shape& x, const lstm_state<T>& state, std::size_t hidden)
-{
-    check_state(cell, x, state.h.shape(), hidden, "h");
-    check_state(cell, x, state.c.shape(), hidden, "c");
-}
 
 template <class Cell, class Sequence>
 [[nodiscard]] typename Cell::state_type unroll(const Cell& cell, const Sequence& xs, typename Cell::state_type state,
