@@ -16,45 +16,14 @@ files hold no nn benchmark.
 """
 
 import argparse
-import json
 import statistics
 import sys
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+from benchmark_json import coefficients_of_variation, format_time, print_contexts, print_table, repetitions
+
 CASES = ["mlp_small", "mlp_large", "cnn", "lstm"]
 ETAPE_OVER_HAND = {"mlp_small": 1.10, "mlp_large": 1.10}
 FASTER_THAN_TORCH = {"cnn", "lstm"}
-
-
-def load(path, time_key, samples, contexts):
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    contexts.append(data.get("context", {}))
-    for b in data.get("benchmarks", []):
-        parts = b.get("run_name", b["name"]).split("/")
-        if len(parts) != 3 or parts[0] != "nn" or b.get("error_occurred") or b.get("run_type") == "aggregate":
-            continue
-        samples.setdefault((parts[1], parts[2]), []).append(float(b[time_key]) * UNIT_NS[b.get("time_unit", "ns")])
-
-
-def format_time(ns):
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
-
-
-def print_table(header, rows, markdown):
-    if markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-        print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-        for row in rows:
-            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
 
 
 def main():
@@ -66,20 +35,15 @@ def main():
     args = parser.parse_args()
 
     time_key = "cpu_time" if args.time == "cpu" else "real_time"
-    samples, contexts = {}, []
-    for path in args.json:
-        load(path, time_key, samples, contexts)
+    contexts = []
+    samples = repetitions(args.json, "nn", time_key, contexts)
     if not samples:
         sys.exit(f"{', '.join(args.json)}: no nn/<case>/<impl> benchmarks")
     median = {key: statistics.median(v) for key, v in samples.items()}
-    cv = {key: statistics.stdev(v) / statistics.mean(v) for key, v in samples.items() if len(v) > 1}
+    cv = coefficients_of_variation(samples)
 
     print(f"# {args.time} time per training step; medians over all repetitions of {len(args.json)} file(s)")
-    for context in contexts:
-        if context:
-            load_avg = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
-            print(f"# process of {context.get('date', '?')}: {context.get('num_cpus', '?')} CPUs at "
-                  f"{context.get('mhz_per_cpu', '?')} MHz, load average {load_avg or '?'}")
+    print_contexts(contexts)
     print()
 
     header = ["case", "hand", "etape", "torch", "etape/hand", "torch/hand", "torch/etape", "target", "status",

@@ -16,9 +16,10 @@ files hold no scalar benchmark or no Sacado times.
 """
 
 import argparse
-import json
 import statistics
 import sys
+
+from benchmark_json import coefficients_of_variation, entries, format_time, print_contexts, print_table
 
 # Team targets: etape time / Sacado Rad time, same run.
 ETAPE_TARGETS = {
@@ -36,35 +37,6 @@ IMPLS = ["plain", "hand", "etape", "adolc"]  # columns, each divided by sacado
 # Row order (the order of the cases in bench/scalar/cases.hpp); other cases follow.
 CASE_ORDER = ["elu_mlp", "elu_sum_1000", "elu_sum_100000", "logsumexp", "normal_lpdf", "matmul", "advection"]
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-
-
-def load_samples(path, time_key, samples, medians, contexts):
-    """Adds the file's repetitions to samples[(case, impl)] (ns), its median
-    aggregates to medians[(case, impl)], its context to contexts."""
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    contexts.append(data.get("context", {}))
-    for b in data.get("benchmarks", []):
-        parts = b.get("run_name", b["name"]).split("/")
-        if len(parts) != 3 or parts[0] != "scalar" or b.get("error_occurred"):
-            continue
-        key = (parts[1], parts[2])
-        ns = float(b[time_key]) * UNIT_NS[b.get("time_unit", "ns")]
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians.setdefault(key, []).append(ns)
-        else:
-            samples.setdefault(key, []).append(ns)
-
-
-def format_time(ns):
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("json", nargs="+", help="--benchmark_out files of etape_bench_scalar (JSON)")
@@ -76,13 +48,17 @@ def main():
     time_key = "cpu_time" if args.time == "cpu" else "real_time"
     samples, aggregate_medians, contexts = {}, {}, []
     for path in args.json:
-        load_samples(path, time_key, samples, aggregate_medians, contexts)
+        for case, impl, ns, b in entries(path, "scalar", time_key, contexts):
+            if b.get("run_type") != "aggregate":
+                samples.setdefault((case, impl), []).append(ns)
+            elif b.get("aggregate_name") == "median":
+                aggregate_medians.setdefault((case, impl), []).append(ns)
     pooled = {key: values for key, values in aggregate_medians.items() if key not in samples}
     pooled.update(samples)  # individual repetitions, where present, win over aggregates
     if not pooled:
         sys.exit(f"{', '.join(args.json)}: no scalar/<case>/<impl> benchmarks")
     medians = {key: statistics.median(values) for key, values in pooled.items()}
-    spread = {key: statistics.stdev(v) / statistics.mean(v) for key, v in samples.items() if len(v) > 1}
+    spread = coefficients_of_variation(samples)
     if not any(impl == "sacado" for (_, impl) in medians):
         sys.exit(f"{', '.join(args.json)}: no Sacado times (was etape_bench_scalar built with Sacado?)")
     order = sorted({case for case, _ in medians},
@@ -111,22 +87,8 @@ def main():
 
     print(f"# {args.time} time; each impl's median over all repetitions of {len(args.json)} file(s), "
           "divided by Sacado Rad's median; samples: repetitions pooled per impl")
-    for context in contexts:
-        if context:
-            load = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
-            print(f"# process of {context.get('date', '?')}: {context.get('num_cpus', '?')} CPUs at "
-                  f"{context.get('mhz_per_cpu', '?')} MHz, load average {load or '?'}")
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-        print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-        for row in rows:
-            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-
+    print_contexts(contexts)
+    print_table(header, rows, args.markdown)
 
 if __name__ == "__main__":
     main()

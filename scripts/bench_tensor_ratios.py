@@ -23,12 +23,12 @@ files hold no tensor benchmark.
 """
 
 import argparse
-import json
 import re
 import statistics
 import sys
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+from benchmark_json import (coefficients_of_variation, entries, format_time, print_contexts, print_table,
+                            repetitions)
 
 ETAPE_OVER_HAND = {"elu_forward": 1.10, "elu_backward": 1.10, "elu": 1.10, "chain": 1.10,
                    "elu_sum_100000": 1.5, "logsumexp": 1.5, "normal_lpdf": 1.5}
@@ -56,40 +56,6 @@ def case_order(case):
             ["float", "double", None].index(type_name), int(digits.group()) if digits else 0, size or "")
 
 
-def load(path, time_key, samples, bytes_of, contexts):
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    contexts.append(data.get("context", {}))
-    for b in data.get("benchmarks", []):
-        parts = b.get("run_name", b["name"]).split("/")
-        if len(parts) != 3 or parts[0] != "tensor" or b.get("error_occurred") or b.get("run_type") == "aggregate":
-            continue
-        key = (parts[1], parts[2])
-        samples.setdefault(key, []).append(float(b[time_key]) * UNIT_NS[b.get("time_unit", "ns")])
-        if b.get("bytes"):
-            bytes_of[parts[1]] = float(b["bytes"])
-
-
-def format_time(ns):
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
-
-
-def print_table(header, rows, markdown):
-    if markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-        print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
-        for row in rows:
-            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-
-
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -103,21 +69,18 @@ def main():
     args = parser.parse_args()
 
     time_key = "cpu_time" if args.time == "cpu" else "real_time"
-    samples, bytes_of, contexts = {}, {}, []
-    for path in args.json:
-        load(path, time_key, samples, bytes_of, contexts)
+    contexts = []
+    samples = repetitions(args.json, "tensor", time_key, contexts)
     if not samples:
         sys.exit(f"{', '.join(args.json)}: no tensor/<case>/<impl> benchmarks")
+    bytes_of = {case: float(b["bytes"]) for path in args.json for case, _, _, b in entries(path, "tensor", time_key, [])
+                if b.get("bytes")}
     median = {key: statistics.median(v) for key, v in samples.items()}
-    cv = {key: statistics.stdev(v) / statistics.mean(v) for key, v in samples.items() if len(v) > 1}
+    cv = coefficients_of_variation(samples)
     cases = sorted({case for case, _ in samples}, key=case_order)
 
     print(f"# {args.time} time; medians over all repetitions of {len(args.json)} file(s)")
-    for context in contexts:
-        if context:
-            load_avg = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
-            print(f"# process of {context.get('date', '?')}: {context.get('num_cpus', '?')} CPUs at "
-                  f"{context.get('mhz_per_cpu', '?')} MHz, load average {load_avg or '?'}")
+    print_contexts(contexts)
     print()
 
     header = ["case", "hand (median)", "etape/hand", "torch/etape", "target", "status", "samples", "max cv"]
