@@ -2,12 +2,13 @@
 // a hand computation in long double, gradients of an unroll of 3 steps with
 // respect to the inputs, the initial state and every parameter against
 // central differences, the nodes a step records, first writers, a single
-// sample, initialisation, and errors naming the layer.
+// sample, initialisation, errors naming the layer, and a user's cell.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/hana/define_struct.hpp>
@@ -580,4 +581,109 @@ TEST_CASE("recurrent cells: in anomaly mode a cell whose state turns inf from a 
     }
     scope.get().detect_anomalies(false);
     CHECK(std::isinf(rnn(x, h).values()[3])); // off: the inf goes through
+}
+
+namespace {
+
+/// A cell of a user's: h' = tanh(x W^T + decay h), W [hidden, inputs], with
+/// the members nn::recurrent_cell asks for and nothing of etape's cells.
+struct decaying_cell : nn::layer_name {
+    BOOST_HANA_DEFINE_STRUCT(decaying_cell, (etape::active_tensor<double>, weight_ih));
+
+    using value_type = double;
+    using state_type = etape::active_tensor<double>;
+    static constexpr double decay = 0.5;
+
+    decaying_cell(std::size_t inputs, std::size_t hidden)
+        : layer_name("decaying_cell"), weight_ih(etape::tensor<double>({hidden, inputs}))
+    {
+    }
+
+    template <class X>
+    [[nodiscard]] state_type operator()(const X& x, const state_type& h) const
+    {
+        return step_from_projection(etape::matmul(x, weight_ih, etape::transpose::no, etape::transpose::yes), h);
+    }
+    [[nodiscard]] state_type step_from_projection(const etape::active_tensor<double>& projection,
+                                                  const state_type& h) const
+    {
+        return etape::tanh(projection + decay * h);
+    }
+
+    [[nodiscard]] std::size_t inputs() const noexcept { return weight_ih.shape()[1]; }
+    [[nodiscard]] std::size_t hidden() const noexcept { return weight_ih.shape()[0]; }
+};
+
+static_assert(nn::recurrent_cell<decaying_cell>);
+static_assert(nn::recurrent_cell<nn::lstm_cell<float>>);
+
+/// A cell whose state is neither an active tensor nor an lstm_state, which
+/// nn::unroll cannot hand on as its outputs.
+struct pair_state_cell : decaying_cell {
+    using state_type = std::pair<etape::active_tensor<double>, etape::active_tensor<double>>;
+    state_type operator()(const etape::active_tensor<double>&, const state_type& state) const { return state; }
+    state_type step_from_projection(const etape::active_tensor<double>&, const state_type& state) const
+    {
+        return state;
+    }
+};
+
+static_assert(!nn::recurrent_cell<pair_state_cell>);
+
+} // namespace
+
+TEST_CASE("recurrent cells: nn::unroll runs a user's cell, its gradients against central differences")
+{
+    etape::tape_scope<double> scope;
+    decaying_cell cell(inputs, hidden);
+    const etape::tensor<double> w = etape_test::spread<double>({hidden, inputs}, 0.8);
+    std::ranges::copy(w.values(), cell.weight_ih.values().begin());
+    const etape::tensor<double> xs0 = etape_test::spread<double>({steps, batch, inputs}, 1.2);
+    const etape::tensor<double> h00 = etape_test::spread<double>({batch, hidden}, 0.6);
+    const std::size_t step_size = batch * inputs, state_size = batch * hidden;
+
+    // loss = sum(last h * last h), by hand, of the variables xs, h0, W (flat)
+    const auto loss_of = [&](std::span<const ld> v) {
+        const ld* weight = v.data() + steps * step_size + state_size;
+        std::vector<ld> h(v.begin() + steps * step_size, v.begin() + steps * step_size + state_size);
+        for (std::size_t t = 0; t < steps; ++t) {
+            std::vector<ld> next(state_size);
+            for (std::size_t r = 0; r < batch; ++r)
+                for (std::size_t q = 0; q < hidden; ++q) {
+                    ld a = ld(decaying_cell::decay) * h[r * hidden + q];
+                    for (std::size_t j = 0; j < inputs; ++j)
+                        a += v[t * step_size + r * inputs + j] * weight[q * inputs + j];
+                    next[r * hidden + q] = std::tanh(a);
+                }
+            h = next;
+        }
+        ld loss = 0;
+        for (const ld y : h)
+            loss += y * y;
+        return loss;
+    };
+
+    const etape::active_tensor<double> xs(xs0), h0(h00);
+    std::vector<etape::tensor<double>> per_step;
+    for (std::size_t t = 0; t < steps; ++t)
+        per_step.emplace_back(etape::shape{batch, inputs}, xs0.values().subspan(t * step_size, step_size));
+    const etape::active_tensor<double> last = nn::unroll(cell, xs, h0);
+    const etape::active_tensor<double> last_of_range = nn::unroll(cell, per_step, h0);
+    for (std::size_t k = 0; k < state_size; ++k)
+        CHECK(last_of_range.values()[k] == doctest::Approx(last.values()[k]));
+
+    const etape::var<double> loss = etape::sum(last * last);
+    std::vector<double> at(xs0.values().begin(), xs0.values().end());
+    at.insert(at.end(), h00.values().begin(), h00.values().end());
+    at.insert(at.end(), w.values().begin(), w.values().end());
+    CHECK(loss.value() == doctest::Approx(static_cast<double>(loss_of(std::vector<ld>(at.begin(), at.end())))));
+    const auto [gx, gh, gw] = etape::gradient(loss, xs, h0, cell.weight_ih);
+    std::vector<double> g(gx.values().begin(), gx.values().end());
+    g.insert(g.end(), gh.values().begin(), gh.values().end());
+    g.insert(g.end(), gw.values().begin(), gw.values().end());
+    const auto fd = etape::finite_difference_gradient(loss_of, std::span<const double>(at));
+    const auto report = etape::compare_gradients(std::span<const double>(g), std::span<const long double>(fd),
+                                                 etape::gradient_check_options::for_type<double>());
+    INFO(fmt::format("{}", report));
+    CHECK(report.passed);
 }

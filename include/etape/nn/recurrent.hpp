@@ -516,7 +516,7 @@ struct rnn_cell : detail::recurrent_cell_base<rnn_cell<T, Activation>, T, active
     [[nodiscard]] const Activation& activation() const noexcept { return activation_; }
 
 private:
-    friend detail::recurrent_cell_base<rnn_cell, T, active_tensor<T>>;
+    friend struct detail::recurrent_cell_base<rnn_cell, T, active_tensor<T>>;
 
     [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
     {
@@ -551,7 +551,7 @@ struct gru_cell : detail::recurrent_cell_base<gru_cell<T>, T, active_tensor<T>> 
     }
 
 private:
-    friend detail::recurrent_cell_base<gru_cell, T, active_tensor<T>>;
+    friend struct detail::recurrent_cell_base<gru_cell, T, active_tensor<T>>;
 
     [[nodiscard]] active_tensor<T> cell(const active_tensor<T>& projection, const active_tensor<T>& h) const
     {
@@ -587,7 +587,7 @@ struct lstm_cell : detail::recurrent_cell_base<lstm_cell<T>, T, lstm_state<T>> {
     }
 
 private:
-    friend detail::recurrent_cell_base<lstm_cell, T, lstm_state<T>>;
+    friend struct detail::recurrent_cell_base<lstm_cell, T, lstm_state<T>>;
 
     [[nodiscard]] lstm_state<T> cell(const active_tensor<T>& projection, const lstm_state<T>& state) const
     {
@@ -599,10 +599,15 @@ private:
 };
 
 /// What nn::unroll runs: rnn_cell, gru_cell, lstm_cell, or a user's cell
-/// with the same members.
+/// with the same members: a layer_name, value_type, a state_type that is
+/// active_tensor<value_type> (h) or lstm_state<value_type> (h and c), the
+/// step from an input and from its projection x W_ih^T, weight_ih [width,
+/// inputs] (unroll projects a whole sequence with it), inputs() and hidden().
 template <class C>
 concept recurrent_cell =
     std::derived_from<C, layer_name> &&
+    (std::same_as<typename C::state_type, active_tensor<typename C::value_type>> ||
+     std::same_as<typename C::state_type, lstm_state<typename C::value_type>>) &&
     requires(const C& cell, const active_tensor<typename C::value_type>& x, const typename C::state_type& state) {
         { cell(x, state) } -> std::same_as<typename C::state_type>;
         { cell.step_from_projection(x, state) } -> std::same_as<typename C::state_type>;
