@@ -190,11 +190,7 @@ TEST_CASE("dense: gradients of input, weight and bias against central difference
     std::vector<double> g;
     for (const auto* t : {&gx, &gw, &gb})
         g.insert(g.end(), t->values().begin(), t->values().end());
-    const auto fd = etape::finite_difference_gradient(loss_of, std::span<const double>(at));
-    const auto report = etape::compare_gradients(std::span<const double>(g), std::span<const long double>(fd),
-                                                 etape::gradient_check_options::for_type<double>());
-    INFO(fmt::format("{}", report));
-    CHECK(report.passed);
+    etape_test::check_against_differences<double>(loss_of, at, g);
 }
 
 TEST_CASE("dense: a wrong input width names the layer, the expected width and the shape given")

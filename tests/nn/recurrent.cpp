@@ -246,11 +246,7 @@ void check_unroll_gradients(bool as_one_tensor)
         const auto [gx] = etape::gradient(loss, *x);
         g.insert(g.end(), gx.values().begin(), gx.values().end());
     }
-    const auto fd = etape::finite_difference_gradient(loss_of, std::span<const double>(at));
-    const auto report = etape::compare_gradients(std::span<const double>(g), std::span<const long double>(fd),
-                                                 etape::gradient_check_options::for_type<double>());
-    INFO(fmt::format("{}", report));
-    CHECK(report.passed);
+    etape_test::check_against_differences<double>(loss_of, at, g);
 }
 
 } // namespace
@@ -681,9 +677,5 @@ TEST_CASE("recurrent cells: nn::unroll runs a user's cell, its gradients against
     std::vector<double> g(gx.values().begin(), gx.values().end());
     g.insert(g.end(), gh.values().begin(), gh.values().end());
     g.insert(g.end(), gw.values().begin(), gw.values().end());
-    const auto fd = etape::finite_difference_gradient(loss_of, std::span<const double>(at));
-    const auto report = etape::compare_gradients(std::span<const double>(g), std::span<const long double>(fd),
-                                                 etape::gradient_check_options::for_type<double>());
-    INFO(fmt::format("{}", report));
-    CHECK(report.passed);
+    etape_test::check_against_differences<double>(loss_of, at, g);
 }

@@ -9,6 +9,19 @@
 
 namespace etape_test {
 
+/// `g`, a gradient that etape computed at `at`, against central differences
+/// of `on_numbers(std::span<const long double>)`, the same function
+/// computed on plain numbers.
+template <class T, class OnNumbers>
+void check_against_differences(const OnNumbers& on_numbers, std::span<const T> at, std::span<const T> g,
+                               etape::gradient_check_options options = etape::gradient_check_options::for_type<T>())
+{
+    const auto fd = etape::finite_difference_gradient(on_numbers, at, options);
+    const auto report = etape::compare_gradients(g, std::span<const long double>(fd), options);
+    INFO(fmt::format("{}", report));
+    CHECK(report.passed);
+}
+
 /// `on_tensor(active_tensor<T>)` returns the var to differentiate;
 /// `on_numbers(std::span<const long double>)` computes the same value from
 /// the flat elements.
@@ -20,10 +33,7 @@ void check_tensor_gradient(OnTensor on_tensor, OnNumbers on_numbers, const etape
     const etape::active_tensor<T> x(at);
     const etape::var<T> y = on_tensor(x);
     const auto [g] = etape::gradient(y, x);
-    const auto fd = etape::finite_difference_gradient(on_numbers, at.values(), options);
-    const auto report = etape::compare_gradients(std::span<const T>(g.values()), std::span<const long double>(fd), options);
-    INFO(fmt::format("{}", report));
-    CHECK(report.passed);
+    check_against_differences<T>(on_numbers, at.values(), g.values(), options);
 }
 
 /// Values spread over [-range, range], deterministic.
@@ -62,16 +72,14 @@ void check_tensor_gradients(OnTensors on_tensors, OnNumbers on_numbers, const st
         const etape::var<T> y = on_tensors(arguments);
         const auto [g] = etape::gradient(y, xs[k]);
         std::vector<std::vector<long double>> point = numbers;
-        const auto fd = etape::finite_difference_gradient(
+        INFO("argument ", k);
+        check_against_differences<T>(
             [&](std::span<const long double> p) {
                 point[k].assign(p.begin(), p.end());
                 const std::vector<std::vector<long double>>& all = point;
                 return on_numbers(all);
             },
-            at[k].values(), options);
-        const auto report = etape::compare_gradients(std::span<const T>(g.values()), std::span<const long double>(fd), options);
-        INFO(fmt::format("argument {}: {}", k, report));
-        CHECK(report.passed);
+            at[k].values(), g.values(), options);
     }
 }
 
