@@ -1,46 +1,11 @@
-// etape: each iteration registers the inputs on the thread's active tape
-// (etape::register_inputs, one batch), records the case's plain scalar code
-// on var<double>, writes the gradient into the caller's buffer with
-// etape::gradient_into, and rewinds the tape to the position saved before
-// the inputs, so the next iteration reuses the tape's memory.
-#include <vector>
-
-#include <etape/etape.hpp>
-
+// etape: the case's plain scalar code on var<double>, recorded, its
+// gradient read and the tape rewound each iteration
+// (../common/etape_scalar_runner.hpp).
+#include "../common/etape_scalar_runner.hpp"
 #include "harness.hpp"
 
 namespace etape_bench {
-namespace {
 
-template <class Case>
-class etape_runner final : public gradient_impl {
-public:
-    using var = etape::var<double>;
-
-    explicit etape_runner(const Case& c)
-        : case_(c), tape_(etape::active_tape<double>()), start_(tape_.position()), x_(c.inputs.size())
-    {
-    }
-
-    double run(std::span<const double> in, std::span<double> grad) override
-    {
-        etape::register_inputs(std::span<var>(x_), in); // new independent inputs, at once
-        const std::span<const var> x(x_);
-        const var y = case_.f(x);
-        etape::gradient_into(y, x, grad);
-        tape_.rewind(start_);
-        return y.value();
-    }
-
-private:
-    const Case& case_;
-    etape::tape<double>& tape_;
-    etape::tape_position start_;
-    std::vector<var> x_;
-};
-
-} // namespace
-
-void add_etape_impl(const suite& cases, entry_table& table) { add_engine<etape_runner>(cases, "etape", table); }
+void add_etape_impl(const suite& cases, entry_table& table) { add_engine<etape_scalar_runner>(cases, "etape", table); }
 
 } // namespace etape_bench

@@ -15,37 +15,11 @@
 #include <etape/etape.hpp>
 #include <etape/sim/checkpointed.hpp>
 
+#include "../common/etape_scalar_runner.hpp"
 #include "sim_harness.hpp"
 
-namespace etape_bench_sim {
+namespace etape_bench::sim {
 namespace {
-
-template <class Case>
-class scalar_runner final : public gradient_impl {
-public:
-    using var = etape::var<double>;
-
-    explicit scalar_runner(const Case& c)
-        : case_(c), tape_(etape::active_tape<double>()), start_(tape_.position()), x_(c.inputs.size())
-    {
-    }
-
-    double run(std::span<const double> in, std::span<double> grad) override
-    {
-        etape::register_inputs(std::span<var>(x_), in);
-        const std::span<const var> x(x_);
-        const var y = case_.f(x);
-        etape::gradient_into(y, x, grad);
-        tape_.rewind(start_);
-        return y.value();
-    }
-
-private:
-    const Case& case_;
-    etape::tape<double>& tape_;
-    etape::tape_position start_;
-    std::vector<var> x_;
-};
 
 using etape::active_tensor;
 using etape::roll;
@@ -146,10 +120,12 @@ private:
 
 void add_etape_impls(const suite& cases, entry_table& table)
 {
-    add_engine<scalar_runner>(cases, "etape", table);
+    add_engine<etape_scalar_runner>(cases, "etape", table);
     add_engine<stencil_runner>(cases, "etape_stencil", table);
-    table.push_back(entry{cases.long_run.name, "etape_checkpointed", &cases.long_run.inputs,
-                          [&c = cases.long_run] { return std::make_unique<checkpointed_runner>(c); }});
+    table.push_back(entry{.case_name = cases.long_run.name,
+                          .impl = "etape_checkpointed",
+                          .inputs = &cases.long_run.inputs,
+                          .make = [&c = cases.long_run] { return std::make_unique<checkpointed_runner>(c); }});
 }
 
-} // namespace etape_bench_sim
+} // namespace etape_bench::sim

@@ -13,103 +13,21 @@
 // (etape_checkpointed).
 //
 // Before a case's first benchmark is timed, each implementation of it runs
-// once and its value and gradient are compared with hand's: a relative
-// difference above 1e-10 aborts the program (a benchmark of a wrong
-// gradient is worthless). scripts/bench_sim.sh runs it and prints the
-// ratios to hand.
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <set>
-#include <string>
-#include <vector>
-
-#include <benchmark/benchmark.h>
-
+// once and is checked against hand (../common/gradient_main.hpp).
+// scripts/bench_sim.sh runs it and prints the ratios to hand.
+#include "../common/gradient_main.hpp"
 #include "sim_harness.hpp"
-
-namespace etape_bench_sim {
-namespace {
-
-constexpr double tolerance = 1e-10;
-
-double relative_difference(double got, double want)
-{
-    const double scale = std::max(std::abs(got), std::abs(want));
-    return scale == 0 ? 0 : std::abs(got - want) / scale;
-}
-
-/// Compares every implementation of `case_name` with hand; aborts on the
-/// first value or gradient element that differs by more than the tolerance.
-void check_case(const entry_table& table, const std::string& case_name)
-{
-    const auto hand = std::find_if(table.begin(), table.end(),
-                                   [&](const entry& e) { return e.case_name == case_name && e.impl == "hand"; });
-    const std::vector<double>& in = *hand->inputs;
-    std::vector<double> want(in.size());
-    const double want_value = hand->make()->run(in, want);
-    for (const entry& e : table) {
-        if (e.case_name != case_name || e.impl == "hand")
-            continue;
-        std::vector<double> got(in.size(), std::nan(""));
-        const double value = e.make()->run(in, got);
-        double worst = relative_difference(value, want_value);
-        for (std::size_t i = 0; i < in.size(); ++i)
-            worst = std::max(worst, relative_difference(got[i], want[i]));
-        std::fprintf(stderr, "check %s/%s against hand: %.1e (largest relative difference)\n", case_name.c_str(),
-                     e.impl.c_str(), worst);
-        if (!(worst <= tolerance)) {
-            std::fprintf(stderr, "etape_bench_sim: %s/%s differs from hand; refusing to time it\n",
-                         case_name.c_str(), e.impl.c_str());
-            std::abort();
-        }
-    }
-}
-
-void time_entry(benchmark::State& state, const entry_table& table, const entry& e)
-{
-    static std::set<std::string> checked;
-    if (checked.insert(e.case_name).second)
-        check_case(table, e.case_name);
-    const auto impl = e.make();
-    const std::vector<double>& in = *e.inputs;
-    std::vector<double> grad(in.size());
-    for (auto _ : state) {
-        double value = impl->run(in, grad);
-        benchmark::DoNotOptimize(value);
-        benchmark::DoNotOptimize(grad.data());
-        benchmark::ClobberMemory();
-    }
-    if (impl->stored_bytes() > 0)
-        state.counters["stored_bytes"] = static_cast<double>(impl->stored_bytes());
-}
-
-} // namespace
-} // namespace etape_bench_sim
 
 int main(int argc, char** argv)
 {
-    using namespace etape_bench_sim;
+    using namespace etape_bench;
+    using namespace etape_bench::sim;
     const suite cases;
-    entry_table table;
+    entry_table table; // within a case, in this order
     add_hand_impl(cases, table);
     add_etape_impls(cases, table);
 #if ETAPE_BENCH_HAVE_SACADO
     add_sacado_impl(cases, table);
 #endif
-    std::vector<std::string> order; // by case, in the suite's order
-    cases.for_each([&](const auto& c) { order.push_back(c.name); });
-    std::stable_sort(table.begin(), table.end(), [&](const entry& a, const entry& b) {
-        return std::find(order.begin(), order.end(), a.case_name) < std::find(order.begin(), order.end(), b.case_name);
-    });
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
-    for (const entry& e : table)
-        benchmark::RegisterBenchmark(("sim/" + e.case_name + "/" + e.impl).c_str(),
-                                     [&table, &e](benchmark::State& state) { time_entry(state, table, e); });
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_gradient_benchmarks(argc, argv, {"etape_bench_sim", "sim"}, cases, table);
 }

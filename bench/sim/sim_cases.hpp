@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace etape_bench_sim {
+namespace etape_bench::sim {
 
 /// Deterministic inputs in [lo, hi) (a small LCG: the same on every machine).
 inline std::vector<double> uniform_inputs(std::size_t n, unsigned seed, double lo, double hi)
@@ -217,4 +217,4 @@ struct suite {
     }
 };
 
-} // namespace etape_bench_sim
+} // namespace etape_bench::sim
