@@ -105,7 +105,9 @@ protected:
     /// Records a node of `outputs` slots (record_node): copies or moves
     /// `reverse` into the arena (a fused node's reverse holds its bound
     /// expression: a few hundred bytes, copied once), and in anomaly mode
-    /// notes a labelled node.
+    /// notes a labelled node. Only what depends on the reverse's type is
+    /// compiled per node kind; making room and linking the node into the
+    /// recording are compiled once per tape type.
     template <class ReverseArgument>
     slot_index append_node(std::size_t outputs, ReverseArgument&& reverse, const node_label<T>& label,
                            std::span<const node_input_slots> inputs, bool declares_inputs)
@@ -115,22 +117,9 @@ protected:
         constexpr bool can_store = reads_output_pointer || std::is_invocable_v<Reverse&, T*, slot_index, first_writes>;
         static_assert(can_store || std::is_invocable_v<Reverse&, T*, slot_index>,
                       "a node's reverse must be callable as reverse(T* adjoints, slot_index first_output)");
-        const std::size_t gap = gap_before(outputs);
-        make_room(gap + outputs, gap, 0); // node outputs take no rows; the gap's slots are inputs
-        check_budget(
-            [&] {
-                return (nodes_.capacity_after(1) - nodes_.capacity()) * sizeof(node) +
-                       (node_inputs_.capacity_after(inputs.size()) - node_inputs_.capacity()) *
-                           sizeof(node_input_slots) +
-                       arena_.growth_for(sizeof(Reverse), alignof(Reverse));
-            },
-            "a node");
-        nodes_.reserve_more(1);
-        node_inputs_.reserve_more(inputs.size());
-        void* memory = arena_.allocate(sizeof(Reverse), alignof(Reverse));
-        auto* stored = new (memory) Reverse(std::forward<ReverseArgument>(reverse));
+        const node_room room = make_node_room(outputs, inputs.size(), sizeof(Reverse), alignof(Reverse));
         node n;
-        n.payload = stored;
+        n.payload = new (room.payload) Reverse(std::forward<ReverseArgument>(reverse));
         n.reads_output_pointer = reads_output_pointer;
         if constexpr (reads_output_pointer)
             n.reverse = [](void* p, T* adj, slot_index first, first_writes w, const T* out) {
@@ -156,6 +145,43 @@ protected:
             n.destroy = nullptr;
         else
             n.destroy = [](void* p) { static_cast<Reverse*>(p)->~Reverse(); };
+        return link_node(n, room.gap, outputs, label, inputs, declares_inputs, can_store);
+    }
+
+    /// Where append_node builds a node: the unused slots to leave before
+    /// its outputs (gap_before) and arena memory for its reverse.
+    struct node_room {
+        std::size_t gap;
+        void* payload;
+    };
+
+    /// Checks the tape's limits and budget for a node of `outputs` slots,
+    /// `input_count` declared inputs and a reverse of `size` bytes, and
+    /// makes room for it, so that nothing after it throws (append_node).
+    [[nodiscard]] node_room make_node_room(std::size_t outputs, std::size_t input_count, std::size_t size,
+                                           std::size_t alignment)
+    {
+        const std::size_t gap = gap_before(outputs);
+        make_room(gap + outputs, gap, 0); // node outputs take no rows; the gap's slots are inputs
+        check_budget(
+            [&] {
+                return (nodes_.capacity_after(1) - nodes_.capacity()) * sizeof(node) +
+                       (node_inputs_.capacity_after(input_count) - node_inputs_.capacity()) *
+                           sizeof(node_input_slots) +
+                       arena_.growth_for(size, alignment);
+            },
+            "a node");
+        nodes_.reserve_more(1);
+        node_inputs_.reserve_more(input_count);
+        return {gap, arena_.allocate(size, alignment)};
+    }
+
+    /// Appends node `n` (its reverse set by append_node) after `gap`
+    /// unused slots, with its `outputs` slots and declared inputs, into the
+    /// room make_node_room made; returns its first output slot.
+    slot_index link_node(node n, std::size_t gap, std::size_t outputs, const node_label<T>& label,
+                         std::span<const node_input_slots> inputs, bool declares_inputs, bool can_store)
+    {
         (void)append_slots(gap); // nothing throws from here on
         n.first = this->size();
         n.end = static_cast<slot_index>(n.first + outputs);

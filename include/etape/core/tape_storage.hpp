@@ -122,20 +122,8 @@ public:
     /// memory stays held, and the recording is unchanged.
     void release_unused()
     {
-        arena_.release_unused();
-        try {
-            statement_end_.shrink_to_fit();
-            operands_.shrink_to_fit();
-            nodes_.shrink_to_fit();
-            node_inputs_.shrink_to_fit();
-            adjoints_.shrink_to_fit();
-            if constexpr (checked_build)
-                slot_epoch_.shrink_to_fit();
-        } catch (...) {
-            update_room(); // the arrays shrunk so far
-            throw;
-        }
-        update_room();
+        release_unused_except_adjoints();
+        adjoints_.shrink_to_fit();
     }
 
     [[nodiscard]] tape_stats stats() const noexcept
@@ -271,24 +259,37 @@ protected:
     template <class Growth>
     void check_budget(Growth growth, const char* what)
     {
-        if (limits_.max_bytes == std::numeric_limits<std::size_t>::max())
+        if (limits_.max_bytes == std::numeric_limits<std::size_t>::max() || within_budget(growth()))
             return;
-        const auto fits = [&](std::size_t more) {
-            return more <= limits_.max_bytes && held_bytes() <= limits_.max_bytes - more;
-        };
-        if (fits(growth()))
-            return;
-        arena_.release_unused();
-        statement_end_.shrink_to_fit();
-        operands_.shrink_to_fit();
-        nodes_.shrink_to_fit();
-        node_inputs_.shrink_to_fit();
-        if constexpr (checked_build)
-            slot_epoch_.shrink_to_fit();
-        update_room();
+        release_unused_except_adjoints();
         const std::size_t more = growth();
-        if (!fits(more))
+        if (!within_budget(more))
             throw memory_budget_error(held_bytes(), more, limits_.max_bytes, what);
+    }
+
+    /// True when the tape may hold `more` bytes beyond what it holds.
+    [[nodiscard]] bool within_budget(std::size_t more) const noexcept
+    {
+        return more <= limits_.max_bytes && held_bytes() <= limits_.max_bytes - more;
+    }
+
+    /// release_unused without the adjoints (a gradient_view may point into
+    /// them): check_budget's way out before it throws.
+    [[gnu::noinline]] void release_unused_except_adjoints()
+    {
+        arena_.release_unused();
+        try {
+            statement_end_.shrink_to_fit();
+            operands_.shrink_to_fit();
+            nodes_.shrink_to_fit();
+            node_inputs_.shrink_to_fit();
+            if constexpr (checked_build)
+                slot_epoch_.shrink_to_fit();
+        } catch (...) {
+            update_room(); // the arrays shrunk so far
+            throw;
+        }
+        update_room();
     }
 
     /// check_budget for an adjoint per slot of the recording.
