@@ -20,7 +20,12 @@ template <class T>
 /// unless the count is 1.
 [[nodiscard]] inline std::string counted(unsigned long long count, const char* noun)
 {
-    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+    std::string text = std::to_string(count);
+    text += ' ';
+    text += noun;
+    if (count != 1)
+        text += 's';
+    return text;
 }
 
 /// Throws std::invalid_argument(before + number_text(value) + after). Out of

@@ -31,10 +31,7 @@ struct tape_limits {
 class memory_budget_error : public std::length_error {
 public:
     memory_budget_error(std::size_t held, std::size_t asked, std::size_t budget, const char* what)
-        : std::length_error("etape: the tape's memory budget is " + std::to_string(budget) + " bytes; it holds " +
-                            std::to_string(held) + " and asked for " + std::to_string(asked) + " more (" + what +
-                            "); rewind to record less, or raise tape_limits::max_bytes"),
-          held_(held), asked_(asked), budget_(budget)
+        : std::length_error(message(held, asked, budget, what)), held_(held), asked_(asked), budget_(budget)
     {
     }
     [[nodiscard]] std::size_t held() const noexcept { return held_; }
@@ -42,6 +39,23 @@ public:
     [[nodiscard]] std::size_t budget() const noexcept { return budget_; }
 
 private:
+    /// Appended piece by piece: a chain of std::string's operator+ is
+    /// several times the code, in every program that records.
+    [[nodiscard, gnu::cold, gnu::noinline]] static std::string message(std::size_t held, std::size_t asked,
+                                                                       std::size_t budget, const char* what)
+    {
+        std::string text = "etape: the tape's memory budget is ";
+        text += std::to_string(budget);
+        text += " bytes; it holds ";
+        text += std::to_string(held);
+        text += " and asked for ";
+        text += std::to_string(asked);
+        text += " more (";
+        text += what;
+        text += "); rewind to record less, or raise tape_limits::max_bytes";
+        return text;
+    }
+
     std::size_t held_, asked_, budget_;
 };
 
