@@ -157,7 +157,7 @@ protected:
 
     /// Checks the tape's limits and budget for a node of `outputs` slots,
     /// `input_count` declared inputs and a reverse of `size` bytes, and
-    /// makes room for it, so that nothing after it throws (append_node).
+    /// makes room for it: what throws here leaves the recording as it was.
     [[nodiscard]] node_room make_node_room(std::size_t outputs, std::size_t input_count, std::size_t size,
                                            std::size_t alignment)
     {
