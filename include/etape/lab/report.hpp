@@ -4,12 +4,8 @@
 #pragma once
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -19,10 +15,7 @@
 
 #include <fmt/core.h>
 
-#if __has_include(<unistd.h>)
-#include <unistd.h> // fsync
-#endif
-
+#include <etape/io/atomic_file.hpp>
 #include <etape/lab/experiment.hpp>
 
 namespace etape::lab {
@@ -173,33 +166,17 @@ inline std::string epochs_csv(const std::vector<run_result>& runs)
     return out;
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder,
-/// flushed to the disk and renamed over `path`: `path` holds its old
+/// Writes `text` to `path` whole (io::atomic_file): `path` holds its old
 /// contents or the new ones, never a part. Throws std::runtime_error
 /// naming the path and the system's reason.
 inline void write_atomically(const std::filesystem::path& path, std::string_view text)
 {
-    const auto failure = [&](std::string_view what) {
-        return std::runtime_error("etape-lab: cannot write " + path.string() + ": " + std::string(what));
-    };
-    std::filesystem::path partial = path;
-    partial += fmt::format(".partial-{}", std::chrono::steady_clock::now().time_since_epoch().count());
-    std::FILE* file = std::fopen(partial.c_str(), "wb");
-    if (file == nullptr)
-        throw failure(std::strerror(errno));
-    bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0;
-#if __has_include(<unistd.h>)
-    written = written && ::fsync(::fileno(file)) == 0;
-#endif
-    const int error = written ? 0 : errno;
-    written = std::fclose(file) == 0 && written;
-    std::error_code renamed;
-    if (written)
-        std::filesystem::rename(partial, path, renamed);
-    if (!written || renamed) {
-        std::error_code ignored;
-        std::filesystem::remove(partial, ignored);
-        throw failure(renamed ? renamed.message() : std::string(std::strerror(error != 0 ? error : EIO)));
+    try {
+        io::atomic_file file(path);
+        file.write(text);
+        file.commit();
+    } catch (const io::file_write_failure& failure) {
+        throw std::runtime_error("etape-lab: cannot write " + path.string() + ": " + failure.what());
     }
 }
 

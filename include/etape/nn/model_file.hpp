@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <random>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -24,13 +23,10 @@
 #include <type_traits>
 #include <vector>
 
-#if __has_include(<unistd.h>)
-#include <unistd.h> // fsync: the data reaches the disk before the rename
-#endif
-
 #include <fmt/core.h>
 
 #include <etape/core/number_text.hpp>
+#include <etape/io/atomic_file.hpp>
 #include <etape/nn/reflect.hpp>
 
 static_assert(std::endian::native == std::endian::little,
@@ -180,7 +176,7 @@ auto list_tensors(Model& model)
     throw model_file_error(fmt::format("etape::nn::{}: {}: {}", operation, path.string(), problem));
 }
 
-inline std::string system_message(int error) { return std::generic_category().message(error); }
+using etape::io::detail::system_message;
 
 /// "89 65 74"
 inline std::string hex_bytes(std::span<const unsigned char> bytes)
@@ -203,107 +199,12 @@ void append_little_endian(std::vector<unsigned char>& out, Integer value)
         out.push_back(static_cast<unsigned char>(static_cast<std::uint64_t>(value) >> (8 * i)));
 }
 
-/// A new file next to `target`, "<target>.tmp-<16 hex digits>", made
-/// exclusively (fopen's "x": never someone else's file), and removed when
-/// destroyed unless keep() was called. Errors throw model_file_error
-/// naming `target`.
-class temporary_file {
-public:
-    explicit temporary_file(const std::filesystem::path& target) : target_(target)
-    {
-        std::random_device device;
-        for (int attempt = 1;; ++attempt) {
-            const std::uint64_t tag = (std::uint64_t(device()) << 32) ^ device();
-            path_ = target;
-            path_ += fmt::format(".tmp-{:016x}", tag);
-            errno = 0;
-            file_ = std::fopen(path_.string().c_str(), "wbx");
-            if (file_ != nullptr)
-                return;
-            if (errno != EEXIST || attempt == 8)
-                fail("cannot create the temporary file " + path_.string() + ": " + system_message(errno));
-        }
-    }
-
-    temporary_file(const temporary_file&) = delete;
-    temporary_file& operator=(const temporary_file&) = delete;
-
-    ~temporary_file()
-    {
-        if (file_ != nullptr)
-            std::fclose(file_);
-        if (!kept_) {
-            std::error_code ignored;
-            std::filesystem::remove(path_, ignored);
-        }
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-    void write(std::span<const unsigned char> bytes)
-    {
-        errno = 0;
-        if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-            fail_writing();
-    }
-
-    /// Flushes the data to the disk (fsync where there is one) and closes.
-    void close()
-    {
-        errno = 0;
-        if (std::fflush(file_) != 0 || std::ferror(file_) != 0)
-            fail_writing();
-#if __has_include(<unistd.h>)
-        if (::fsync(::fileno(file_)) != 0)
-            fail_writing();
-#endif
-        const int closed = std::fclose(file_);
-        file_ = nullptr;
-        if (closed != 0)
-            fail_writing();
-    }
-
-    /// The file stays (it has been renamed to the target).
-    void keep() noexcept { kept_ = true; }
-
-private:
-    [[noreturn]] void fail(std::string_view problem) const { throw_model_file_error("save", target_, problem); }
-    [[noreturn]] void fail_writing() const
-    {
-        fail("writing the temporary file " + path_.string() + " failed: " +
-             (errno != 0 ? system_message(errno) : std::string("unknown error")));
-    }
-
-    std::filesystem::path target_;
-    std::filesystem::path path_;
-    std::FILE* file_ = nullptr;
-    bool kept_ = false;
-};
-
-/// Writes the file of docs/nn.md "Model files" into a temporary file,
-/// then renames it to `path`: `path` is the old file or the new one,
-/// never a part of one.
-inline void write_model_file(const std::vector<model_tensor<const unsigned char>>& tensors,
-                             const std::filesystem::path& path)
+/// The model file of `tensors`, `length` bytes (docs/nn.md "Model files"),
+/// written whole to `path` (io::atomic_file).
+inline void write_model_file_contents(const std::vector<model_tensor<const unsigned char>>& tensors,
+                                      std::uint64_t length, const std::filesystem::path& path)
 {
-    const auto fail = [&](std::string_view problem) { throw_model_file_error("save", path, problem); };
-    if (!path.has_filename())
-        fail("the path names a folder, not a file");
-    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    std::error_code error;
-    if (!std::filesystem::is_directory(folder, error))
-        fail("there is no folder " + folder.string());
-    if (tensors.size() > std::numeric_limits<std::uint32_t>::max())
-        fail(fmt::format("{} tensors, more than a model file holds (2^32 - 1)", tensors.size()));
-
-    std::uint64_t length = model_file_header_size + model_file_checksum_size;
-    for (const auto& t : tensors) {
-        if (t.name.size() > std::numeric_limits<std::uint32_t>::max())
-            fail("a tensor's name is longer than a model file holds (2^32 - 1 bytes)");
-        length += 4 + t.name.size() + 3 + 8 * t.shape.rank() + t.bytes.size();
-    }
-
-    temporary_file file(path);
+    io::atomic_file file(path);
     std::uint32_t crc = 0;
     std::vector<unsigned char> fields; // everything but the values, one field group at a time
     const auto put = [&](std::span<const unsigned char> bytes) {
@@ -330,12 +231,36 @@ inline void write_model_file(const std::vector<model_tensor<const unsigned char>
     fields.clear();
     append_little_endian(fields, crc);
     file.write(fields);
-    file.close();
+    file.commit();
+}
 
-    std::filesystem::rename(file.path(), path, error);
-    if (error)
-        fail("cannot put the new file in its place: " + error.message());
-    file.keep();
+/// Writes the model file of `tensors` to `path`, whole or not at all:
+/// `path` is the old file or the new one, never a part of one.
+inline void write_model_file(const std::vector<model_tensor<const unsigned char>>& tensors,
+                             const std::filesystem::path& path)
+{
+    const auto fail = [&](std::string_view problem) { throw_model_file_error("save", path, problem); };
+    if (!path.has_filename())
+        fail("the path names a folder, not a file");
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    std::error_code error;
+    if (!std::filesystem::is_directory(folder, error))
+        fail("there is no folder " + folder.string());
+    if (tensors.size() > std::numeric_limits<std::uint32_t>::max())
+        fail(fmt::format("{} tensors, more than a model file holds (2^32 - 1)", tensors.size()));
+
+    std::uint64_t length = model_file_header_size + model_file_checksum_size;
+    for (const auto& t : tensors) {
+        if (t.name.size() > std::numeric_limits<std::uint32_t>::max())
+            fail("a tensor's name is longer than a model file holds (2^32 - 1 bytes)");
+        length += 4 + t.name.size() + 3 + 8 * t.shape.rank() + t.bytes.size();
+    }
+
+    try {
+        write_model_file_contents(tensors, length, path);
+    } catch (const io::file_write_failure& failure) {
+        fail(failure.what());
+    }
 }
 
 /// The bytes of the file at `path`.

@@ -290,7 +290,6 @@ private:
         detail::visit_state(visit, "momentum", self.momentum_);
     }
 
-
     options options_;
     std::vector<std::vector<T>> momentum_;
 };
@@ -493,7 +492,6 @@ private:
         detail::visit_state(visit, "square_average", self.square_);
         detail::visit_state(visit, "momentum", self.momentum_);
     }
-
 
     options options_;
     std::vector<std::vector<T>> square_, momentum_;
