@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -61,6 +62,11 @@ TEST_CASE("atomic_file: commit replaces the target whole; before it the target i
     second.commit();
     CHECK(contents_of(target) == "c,d\n1,2\n");
     CHECK(folder.entries() == std::set<std::string>{"table.csv"});
+
+    // once committed, it is closed: a misuse, not a write into nothing
+    CHECK_THROWS_WITH_AS(second.write("late"), doctest::Contains("atomic_file::write: the file of"), std::logic_error);
+    CHECK_THROWS_AS(second.commit(), std::logic_error);
+    CHECK(contents_of(target) == "c,d\n1,2\n");
 }
 
 TEST_CASE("atomic_file: destroyed before commit, it leaves the target as it was and removes its temporary file")

@@ -79,6 +79,7 @@ public:
 
     void write(std::span<const unsigned char> bytes)
     {
+        require_open("write");
         errno = 0;
         if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
             fail_writing();
@@ -90,9 +91,11 @@ public:
     }
 
     /// Flushes the contents to the disk (fsync where there is one), closes
-    /// the temporary file and renames it to the target.
+    /// the temporary file and renames it to the target. Once: after it (or
+    /// after it failed), write and commit throw std::logic_error.
     void commit()
     {
+        require_open("commit");
         errno = 0;
         if (std::fflush(file_) != 0 || std::ferror(file_) != 0)
             fail_writing();
@@ -112,6 +115,13 @@ public:
     }
 
 private:
+    void require_open(std::string_view call) const
+    {
+        if (file_ == nullptr)
+            throw std::logic_error("etape::io::atomic_file::" + std::string(call) + ": the file of " +
+                                   target_.string() + " was already committed (or its commit failed)");
+    }
+
     [[noreturn]] void fail_writing() const
     {
         throw file_write_failure("writing the temporary file " + temporary_.string() + " failed: " +
