@@ -34,32 +34,19 @@ namespace detail {
 using etape::detail::node_input;
 using etape::detail::stores_input;
 
-/// p[k] = sigmoid(p[k]) for k < n, on SIMD batches when T allows.
-template <class T>
-void sigmoid_in_place(T* p, std::size_t n) noexcept
+/// p[k] = Op::primal(p[k]) for k < n (a gate's sigmoid_op or tanh_op), on
+/// SIMD batches when T allows.
+template <class Op, class T>
+void primal_in_place(T* p, std::size_t n) noexcept
 {
     std::size_t k = 0;
     if constexpr (simd::enabled_for<T>) {
         using V = simd::batch<T>;
         for (; k + V::size <= n; k += V::size)
-            simd::store(p + k, etape::detail::logistic(simd::load<V>(p + k)));
+            simd::store(p + k, Op::primal(simd::load<V>(p + k)));
     }
     for (; k < n; ++k)
-        p[k] = etape::detail::logistic(p[k]);
-}
-
-/// p[k] = tanh(p[k]) for k < n, on SIMD batches when T allows.
-template <class T>
-void tanh_in_place(T* p, std::size_t n) noexcept
-{
-    std::size_t k = 0;
-    if constexpr (simd::enabled_for<T>) {
-        using V = simd::batch<T>;
-        for (; k + V::size <= n; k += V::size)
-            simd::store(p + k, simd::tanh(simd::load<V>(p + k)));
-    }
-    for (; k < n; ++k)
-        p[k] = std::tanh(p[k]);
+        p[k] = Op::primal(p[k]);
 }
 
 /// Adds d[0, n) into the adjoints of `in` from element `offset`, or stores
@@ -220,9 +207,9 @@ template <class T>
         const T* __restrict h_part = gh.values + r * width;
         for (std::size_t j = 0; j < width; ++j)
             a[j] = (x_part[j] + bias_ih.values[j]) + (h_part[j] + bias_hh.values[j]);
-        sigmoid_in_place(a, 2 * h); // i, f
-        tanh_in_place(a + 2 * h, h);
-        sigmoid_in_place(a + 3 * h, h);
+        primal_in_place<sigmoid_op>(a, 2 * h); // i, f
+        primal_in_place<tanh_op>(a + 2 * h, h);
+        primal_in_place<sigmoid_op>(a + 3 * h, h);
         const T* __restrict c_prev = c.values + r * h;
         T* __restrict h_next = y + r * h;
         T* __restrict c_next = y + (rows + r) * h;
@@ -230,7 +217,7 @@ template <class T>
         for (std::size_t j = 0; j < h; ++j)
             c_next[j] = a[h + j] * c_prev[j] + a[j] * a[2 * h + j];
         std::copy_n(c_next, h, tc);
-        tanh_in_place(tc, h);
+        primal_in_place<tanh_op>(tc, h);
         for (std::size_t j = 0; j < h; ++j)
             h_next[j] = a[3 * h + j] * tc[j];
     }
@@ -269,12 +256,12 @@ template <class T>
         const T* __restrict h_part = gh.values + r * width;
         for (std::size_t j = 0; j < 2 * w; ++j)
             a[j] = (x_part[j] + bias_ih.values[j]) + (h_part[j] + bias_hh.values[j]);
-        sigmoid_in_place(a, 2 * w); // r, z
+        primal_in_place<sigmoid_op>(a, 2 * w); // r, z
         for (std::size_t j = 0; j < w; ++j) {
             hn[j] = h_part[2 * w + j] + bias_hh.values[2 * w + j];
             a[2 * w + j] = (x_part[2 * w + j] + bias_ih.values[2 * w + j]) + a[j] * hn[j];
         }
-        tanh_in_place(a + 2 * w, w);
+        primal_in_place<tanh_op>(a + 2 * w, w);
         const T* __restrict h_prev = h.values + r * w;
         T* __restrict h_next = y + r * w;
         for (std::size_t j = 0; j < w; ++j)
