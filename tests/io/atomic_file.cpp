@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <etape/io/atomic_file.hpp>
@@ -20,6 +21,14 @@ std::string contents_of(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+/// The whole round: made, written, committed.
+void write_whole(const std::filesystem::path& target, std::string_view text)
+{
+    etape::io::atomic_file file(target);
+    file.write(text);
+    file.commit();
 }
 
 /// What a write that throws says, or "" when it does not throw.
@@ -40,11 +49,7 @@ TEST_CASE("atomic_file: commit replaces the target whole; before it the target i
 {
     const etape_test::scratch_folder folder;
     const std::filesystem::path target = folder / "table.csv";
-    {
-        etape::io::atomic_file first(target);
-        first.write("a,b\n");
-        first.commit();
-    }
+    write_whole(target, "a,b\n");
     CHECK(contents_of(target) == "a,b\n");
 
     etape::io::atomic_file second(target);
@@ -73,11 +78,7 @@ TEST_CASE("atomic_file: destroyed before commit, it leaves the target as it was 
 {
     const etape_test::scratch_folder folder;
     const std::filesystem::path target = folder / "model.etape";
-    {
-        etape::io::atomic_file file(target);
-        file.write("old");
-        file.commit();
-    }
+    write_whole(target, "old");
     {
         etape::io::atomic_file abandoned(target);
         abandoned.write("new contents, never committed");
@@ -104,11 +105,7 @@ TEST_CASE("atomic_file: each failure says which step failed and why, and leaves 
     const std::filesystem::path occupied = folder / "plots";
     std::filesystem::create_directory(occupied);
     std::ofstream(occupied / "inside") << "kept";
-    const std::string not_renamed = failure_of([&] {
-        etape::io::atomic_file file(occupied);
-        file.write("x");
-        file.commit();
-    });
+    const std::string not_renamed = failure_of([&] { write_whole(occupied, "x"); });
     CAPTURE(not_renamed);
     CHECK(not_renamed.starts_with("cannot put the new file in its place: "));
     CHECK(std::filesystem::is_directory(occupied));
