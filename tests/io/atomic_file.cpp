@@ -45,7 +45,7 @@ std::string failure_of(Write write)
 
 } // namespace
 
-TEST_CASE("atomic_file: commit replaces the target whole; before it the target is as it was")
+TEST_CASE("atomic_file: commit replaces the target whole, and before it the target is as it was")
 {
     const etape_test::scratch_folder folder;
     const std::filesystem::path target = folder / "table.csv";

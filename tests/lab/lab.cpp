@@ -97,7 +97,7 @@ TEST_CASE("lab registry: every mistake in a list is a one-line error naming it")
     CHECK_THROWS_AS((void)r.make("elu:alpha"), std::invalid_argument);
 }
 
-TEST_CASE("lab registry: every builtin passes its derivative check; a wrong derivative does not")
+TEST_CASE("lab registry: every builtin passes its derivative check, and a wrong derivative does not")
 {
     etape::lab::registry r = etape::lab::registry::builtin();
     for (const std::string& name : r.names()) {

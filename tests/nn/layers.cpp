@@ -448,7 +448,7 @@ TEST_CASE("embedding: the table's gradient against central differences")
         etape_test::spread<double>({4, 4}));
 }
 
-TEST_CASE("embedding: an index out of range names the layer, the index and the vocabulary; N(0, 1) initialisation")
+TEST_CASE("embedding: an index out of range names the layer, the index and the vocabulary, and the weights start N(0, 1)")
 {
     etape::tape_scope<double> scope;
     nn::embedding<double> embed(10, 400);
