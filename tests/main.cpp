@@ -7,13 +7,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
-#include <optional>
 
 namespace {
 
-/// How many test cases the last run's filters selected (none before a run,
-/// nor for a query such as --list-test-cases).
-std::optional<unsigned> selected_test_cases;
+/// Whether a run of test cases ended (not a query such as
+/// --list-test-cases), and how many cases its filters selected.
+bool run_ended = false;
+unsigned selected_test_cases = 0;
 
 /// A doctest listener that only keeps that count.
 struct selection_counter : doctest::IReporter {
@@ -23,6 +23,7 @@ struct selection_counter : doctest::IReporter {
     void test_run_start() override {}
     void test_run_end(const doctest::TestRunStats& stats) override
     {
+        run_ended = true;
         selected_test_cases = stats.numTestCasesPassingFilters;
     }
     void test_case_start(const doctest::TestCaseData&) override {}
@@ -44,7 +45,7 @@ int main(int argc, char** argv)
 {
     doctest::Context context(argc, argv);
     const int failed = context.run();
-    if (failed != 0 || context.shouldExit() || !selected_test_cases || *selected_test_cases > 0)
+    if (failed != 0 || context.shouldExit() || !run_ended || selected_test_cases > 0)
         return failed;
     std::fprintf(stderr, "%s: no test case matches the filters:", argc > 0 ? argv[0] : "test program");
     for (int i = 1; i < argc; ++i)
